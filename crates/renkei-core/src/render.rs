@@ -1,0 +1,3 @@
+//! Rendering a notice in each provider's notation, with user text escaped.
+
+pub mod chatwork;

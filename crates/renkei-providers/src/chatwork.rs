@@ -1,0 +1,223 @@
+//! Chatwork API v2: `X-ChatWorkToken` auth, form-encoded bodies, `{"errors":[..]}` errors,
+//! 300 requests / 5 min per token and 10 posts / 10 s per room.
+
+mod classify;
+
+use std::time::Duration;
+
+use futures::future::BoxFuture;
+use renkei_core::model::{Mention, Notice};
+use renkei_core::render::chatwork as notation;
+use serde::Deserialize;
+use thiserror::Error;
+
+use crate::{DeliveryProvider, LaneLimits, SendOutcome, SendResult};
+pub use classify::{classify, rate_info};
+
+pub const DEFAULT_API_URL: &str = "https://api.chatwork.com/v2";
+
+/// `GET /me`: who the token speaks for, and their My Chat.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+pub struct Me {
+    pub account_id: i64,
+    pub room_id: i64,
+    pub name: String,
+}
+
+#[derive(Debug, Error)]
+pub enum ChatworkError {
+    #[error("Chatwork refused the API token ({0})")]
+    InvalidToken(String),
+    #[error("Chatwork answered HTTP {status}: {message}")]
+    Http { status: u16, message: String },
+    #[error("could not reach Chatwork: {0}")]
+    Transport(String),
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct ChatworkLimits {
+    pub token: (u32, Duration),
+    pub room: (u32, Duration),
+}
+
+impl Default for ChatworkLimits {
+    fn default() -> Self {
+        ChatworkLimits {
+            token: (300, Duration::from_secs(300)),
+            room: (10, Duration::from_secs(10)),
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct Chatwork {
+    http: reqwest::Client,
+    base_url: String,
+    limits: Option<ChatworkLimits>,
+}
+
+#[derive(Deserialize)]
+struct Posted {
+    message_id: serde_json::Value,
+}
+
+fn token_of(credentials: &serde_json::Value) -> Option<&str> {
+    credentials.get("api_token").and_then(|t| t.as_str())
+}
+
+impl Chatwork {
+    /// `limits: None` turns client-side limiting off (benchmarks against an unlimited fake).
+    pub fn new(http: reqwest::Client, base_url: &str, limits: Option<ChatworkLimits>) -> Self {
+        Chatwork {
+            http,
+            base_url: base_url.trim_end_matches('/').to_string(),
+            limits,
+        }
+    }
+
+    /// Verifies a token: the account it speaks for and its My Chat room.
+    pub async fn me(&self, token: &str) -> Result<Me, ChatworkError> {
+        let resp = self
+            .http
+            .get(format!("{}/me", self.base_url))
+            .header("X-ChatWorkToken", token)
+            .send()
+            .await
+            .map_err(|e| ChatworkError::Transport(without_url(&e)))?;
+        let status = resp.status().as_u16();
+        let text = resp
+            .text()
+            .await
+            .map_err(|e| ChatworkError::Transport(without_url(&e)))?;
+        match status {
+            200 => serde_json::from_str(&text).map_err(|e| ChatworkError::Http {
+                status,
+                message: format!("unexpected /me body: {e}"),
+            }),
+            401 => Err(ChatworkError::InvalidToken(classify::error_text(&text))),
+            _ => Err(ChatworkError::Http {
+                status,
+                message: classify::error_text(&text),
+            }),
+        }
+    }
+
+    pub async fn post_message(&self, token: &str, room: &str, body: &str) -> SendResult {
+        let resp = self
+            .http
+            .post(format!("{}/rooms/{}/messages", self.base_url, room))
+            .header("X-ChatWorkToken", token)
+            .form(&[("body", body), ("self_unread", "0")])
+            .send()
+            .await;
+        let resp = match resp {
+            Ok(r) => r,
+            Err(e) => {
+                return SendResult {
+                    outcome: SendOutcome::Retry { after: None },
+                    http_status: None,
+                    error: Some(without_url(&e)),
+                    rate: None,
+                    // A timeout may have reached Chatwork; a refused connection did not.
+                    reached_provider: !e.is_connect(),
+                };
+            }
+        };
+        let status = resp.status().as_u16();
+        let rate = rate_info(resp.headers());
+        let text = match resp.text().await {
+            Ok(t) => t,
+            Err(e) => {
+                return SendResult {
+                    outcome: SendOutcome::Retry { after: None },
+                    http_status: Some(status),
+                    error: Some(without_url(&e)),
+                    rate,
+                    reached_provider: true,
+                }
+            }
+        };
+        if status == 200 {
+            let message_id =
+                serde_json::from_str::<Posted>(&text)
+                    .ok()
+                    .map(|p| match p.message_id {
+                        // message_id is a string that can exceed 2^53; keep it as text either way.
+                        serde_json::Value::String(s) => s,
+                        other => other.to_string(),
+                    });
+            return SendResult {
+                outcome: SendOutcome::Delivered { message_id },
+                http_status: Some(status),
+                error: None,
+                rate,
+                reached_provider: true,
+            };
+        }
+        let error = classify::error_text(&text);
+        SendResult {
+            outcome: classify(status, &error, rate),
+            http_status: Some(status),
+            error: Some(error),
+            rate,
+            reached_provider: true,
+        }
+    }
+}
+
+/// reqwest errors print the URL; ours never hold secrets, but keep messages short anyway.
+fn without_url(e: &reqwest::Error) -> String {
+    let kind = if e.is_timeout() {
+        "timed out"
+    } else if e.is_connect() {
+        "connection failed"
+    } else {
+        "request failed"
+    };
+    let mut msg = kind.to_string();
+    let mut src = std::error::Error::source(e);
+    while let Some(s) = src {
+        msg = format!("{msg}: {s}");
+        src = s.source();
+    }
+    msg
+}
+
+impl DeliveryProvider for Chatwork {
+    fn render(&self, notice: &Notice, mentions: &[Mention]) -> String {
+        notation::render(notice, mentions)
+    }
+
+    fn send<'a>(
+        &'a self,
+        credentials: &'a serde_json::Value,
+        room: &'a str,
+        rendered: &'a str,
+    ) -> BoxFuture<'a, SendResult> {
+        Box::pin(async move {
+            let Some(token) = token_of(credentials) else {
+                return SendResult {
+                    outcome: SendOutcome::CredentialRejected,
+                    http_status: None,
+                    error: Some("the stored credentials have no api_token".into()),
+                    rate: None,
+                    reached_provider: false,
+                };
+            };
+            self.post_message(token, room, rendered).await
+        })
+    }
+
+    fn limits(&self) -> LaneLimits {
+        match self.limits {
+            Some(l) => LaneLimits {
+                per_credential: Some(l.token),
+                per_room: Some(l.room),
+            },
+            None => LaneLimits {
+                per_credential: None,
+                per_room: None,
+            },
+        }
+    }
+}

@@ -1,0 +1,259 @@
+//! Event intake (single and batch) and the event detail with deliveries and attempts.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use renkei_core::routing::{self, Targets};
+use renkei_store::events::{Accepted, EventDetail, NewEvent};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use utoipa::ToSchema;
+
+use crate::auth::Auth;
+use crate::error::{ApiError, ApiJson};
+use crate::AppState;
+
+pub const MAX_BATCH: usize = 1000;
+const MAX_TITLE_CHARS: usize = 1000;
+const MAX_BODY_CHARS: usize = 60_000;
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct To {
+    #[serde(default)]
+    pub tenant: bool,
+    #[serde(default)]
+    pub clients: Vec<String>,
+    #[serde(default)]
+    pub groups: Vec<String>,
+    #[serde(default)]
+    pub members: Vec<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EventBody {
+    /// The event type's key, e.g. `file.uploaded`.
+    #[serde(rename = "type")]
+    pub event_type: String,
+    /// The same key within a tenant yields the same event and no second delivery.
+    pub idempotency_key: Option<String>,
+    pub to: To,
+    pub title: String,
+    #[serde(default)]
+    pub body: String,
+    pub url: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BatchBody {
+    pub events: Vec<EventBody>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AcceptedView {
+    pub id: i64,
+    /// True when the idempotency key named an event accepted earlier.
+    pub duplicate: bool,
+    pub status: &'static str,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BatchAccepted {
+    pub events: Vec<AcceptedView>,
+}
+
+fn view(a: &Accepted) -> AcceptedView {
+    AcceptedView {
+        id: a.id,
+        duplicate: a.duplicate,
+        status: "accepted",
+    }
+}
+
+fn validate(ev: &EventBody) -> Result<(), ApiError> {
+    let bad = |code, msg: String| Err(ApiError::unprocessable(code, msg));
+    if ev.event_type.trim().is_empty() || ev.event_type.len() > 255 {
+        return bad(
+            "invalid_type",
+            "`type` must be 1 to 255 characters, e.g. `file.uploaded`".into(),
+        );
+    }
+    if ev.title.trim().is_empty() || ev.title.chars().count() > MAX_TITLE_CHARS {
+        return bad(
+            "invalid_title",
+            format!("`title` must be 1 to {MAX_TITLE_CHARS} characters"),
+        );
+    }
+    if ev.body.chars().count() > MAX_BODY_CHARS {
+        return bad(
+            "invalid_body",
+            format!("`body` must be at most {MAX_BODY_CHARS} characters"),
+        );
+    }
+    if let Some(url) = &ev.url {
+        let ok = url::Url::parse(url).is_ok_and(|u| matches!(u.scheme(), "http" | "https"));
+        if !ok {
+            return bad(
+                "invalid_url",
+                format!("`url` must be an absolute http(s) URL; got `{url}`"),
+            );
+        }
+    }
+    if ev
+        .idempotency_key
+        .as_ref()
+        .is_some_and(|k| k.is_empty() || k.len() > 255)
+    {
+        return bad(
+            "invalid_idempotency_key",
+            "`idempotency_key` must be 1 to 255 characters".into(),
+        );
+    }
+    let to = &ev.to;
+    if !to.tenant && to.clients.is_empty() && to.groups.is_empty() && to.members.is_empty() {
+        return bad(
+            "no_targets",
+            "`to` names nobody: set `tenant: true` or list `clients`, `groups` or `members`".into(),
+        );
+    }
+    Ok(())
+}
+
+fn targets(to: &To) -> Targets {
+    Targets {
+        tenant: to.tenant,
+        clients: to.clients.clone(),
+        groups: to.groups.clone(),
+        members: to.members.clone(),
+    }
+}
+
+/// Validates every event (all or nothing), routes them against one snapshot of the tenant,
+/// stores them in one transaction and wakes the lanes concerned.
+async fn accept(
+    state: &AppState,
+    tenant: i64,
+    events: Vec<EventBody>,
+) -> Result<Vec<Accepted>, ApiError> {
+    let problems: Vec<_> = events
+        .iter()
+        .enumerate()
+        .filter_map(|(i, ev)| {
+            validate(ev)
+                .err()
+                .map(|e| json!({"index": i, "code": e.code, "message": e.message}))
+        })
+        .collect();
+    if !problems.is_empty() {
+        let first = problems[0]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        if events.len() == 1 {
+            return Err(validate(&events[0]).unwrap_err());
+        }
+        return Err(ApiError::unprocessable(
+            "invalid_events",
+            format!(
+                "{} of {} events are invalid; nothing was stored. First: {first}",
+                problems.len(),
+                events.len()
+            ),
+        )
+        .with_details(json!(problems)));
+    }
+    let mut all = Targets::default();
+    for ev in &events {
+        let t = &ev.to;
+        all.tenant |= t.tenant;
+        all.clients.extend(t.clients.iter().cloned());
+        all.groups.extend(t.groups.iter().cloned());
+        all.members.extend(t.members.iter().cloned());
+    }
+    for v in [&mut all.clients, &mut all.groups, &mut all.members] {
+        v.sort();
+        v.dedup();
+    }
+    let snapshot = state.store.snapshot(tenant, &all).await?;
+    let mut new_events = Vec::with_capacity(events.len());
+    for ev in events {
+        let mode = state.store.delivery_mode(tenant, &ev.event_type).await?;
+        let planned = routing::plan(&snapshot, &targets(&ev.to), mode);
+        new_events.push(NewEvent {
+            targets_json: serde_json::to_string(&ev.to).expect("serialisable"),
+            event_type: ev.event_type,
+            idempotency_key: ev.idempotency_key,
+            title: ev.title,
+            body: ev.body,
+            url: ev.url,
+            planned,
+        });
+    }
+    let accepted = state.store.insert_events(tenant, new_events).await?;
+    let mut conns: Vec<i64> = accepted
+        .iter()
+        .flat_map(|a| a.connections.iter().copied())
+        .collect();
+    conns.sort_unstable();
+    conns.dedup();
+    state.dispatcher.wake(&conns);
+    Ok(accepted)
+}
+
+/// Accepts one event. It is stored durably, with its deliveries queued, before the answer.
+#[utoipa::path(post, path = "/api/v1/events", request_body = EventBody,
+    responses((status = 202, body = AcceptedView), (status = 422)))]
+pub async fn create(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiJson(body): ApiJson<EventBody>,
+) -> Result<(StatusCode, ApiJson<AcceptedView>), ApiError> {
+    let accepted = accept(&state, auth.id(), vec![body]).await?;
+    Ok((StatusCode::ACCEPTED, ApiJson(view(&accepted[0]))))
+}
+
+/// Accepts up to 1,000 events in one request, all or nothing.
+#[utoipa::path(post, path = "/api/v1/events/batch", request_body = BatchBody,
+    responses((status = 202, body = BatchAccepted), (status = 422)))]
+pub async fn create_batch(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiJson(body): ApiJson<BatchBody>,
+) -> Result<(StatusCode, ApiJson<BatchAccepted>), ApiError> {
+    if body.events.is_empty() || body.events.len() > MAX_BATCH {
+        return Err(ApiError::unprocessable(
+            "invalid_batch_size",
+            format!(
+                "a batch holds 1 to {MAX_BATCH} events; this one has {}",
+                body.events.len()
+            ),
+        ));
+    }
+    let accepted = accept(&state, auth.id(), body.events).await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        ApiJson(BatchAccepted {
+            events: accepted.iter().map(view).collect(),
+        }),
+    ))
+}
+
+/// The event with each delivery's destination, status, reason, route and attempts.
+#[utoipa::path(get, path = "/api/v1/events/{id}", params(("id" = i64, Path)),
+    responses((status = 200, body = EventDetail), (status = 404)))]
+pub async fn show(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> Result<ApiJson<EventDetail>, ApiError> {
+    let id = id
+        .parse::<i64>()
+        .map_err(|_| ApiError::not_found("event"))?;
+    let ev = state
+        .store
+        .event_detail(auth.id(), id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("event"))?;
+    Ok(ApiJson(ev))
+}

@@ -1,0 +1,86 @@
+//! renkei's HTTP surface: the v1 REST API (JSON, Bearer API key, tenant-scoped), health,
+//! and the OpenAPI document generated from the handlers.
+
+pub mod api;
+pub mod auth;
+pub mod error;
+pub mod openapi;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::routing::{get, post, put};
+use axum::Router;
+use parking_lot::Mutex;
+use renkei_providers::chatwork::Chatwork;
+use renkei_store::tenants::Tenant;
+use renkei_store::Store;
+use renkei_worker::Dispatcher;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::trace::TraceLayer;
+
+/// Everything a request handler needs.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub dispatcher: Arc<Dispatcher>,
+    /// Used to verify tokens when a connection is made.
+    pub chatwork: Chatwork,
+    pub(crate) tenants: Arc<Mutex<HashMap<String, Arc<Tenant>>>>,
+}
+
+impl AppState {
+    pub fn new(store: Store, dispatcher: Arc<Dispatcher>, chatwork: Chatwork) -> Self {
+        AppState {
+            store,
+            dispatcher,
+            chatwork,
+            tenants: Arc::default(),
+        }
+    }
+}
+
+/// Batch intake of 1,000 events fits comfortably; anything larger is refused with 413.
+const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
+
+pub fn router(state: AppState) -> Router {
+    let v1 = Router::new()
+        .route("/clients/{external_id}", put(api::directory::put_client))
+        .route("/groups/{external_id}", put(api::directory::put_group))
+        .route("/members/{external_id}", put(api::directory::put_member))
+        .route("/event-types/{key}", put(api::directory::put_event_type))
+        .route(
+            "/connections",
+            post(api::connections::create).get(api::connections::list),
+        )
+        .route(
+            "/connections/{id}",
+            get(api::connections::show).delete(api::connections::delete),
+        )
+        .route("/events", post(api::events::create))
+        .route("/events/batch", post(api::events::create_batch))
+        .route("/events/{id}", get(api::events::show))
+        .fallback(api::not_found);
+    Router::new()
+        .route("/healthz", get(api::healthz))
+        .route("/api/openapi.json", get(openapi::serve))
+        .nest("/api/v1", v1)
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Serves until `shutdown` resolves, then drains open requests.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+/// Default time for a provider request.
+pub const PROVIDER_TIMEOUT: Duration = Duration::from_secs(15);

@@ -1,0 +1,45 @@
+//! The OpenAPI document, generated from the handlers' annotations.
+
+use axum::Json;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use crate::api;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "renkei", description = "Self-hosted notification hub for chat tools. Every /api/v1 call takes `Authorization: Bearer <api_key>`; errors are `{\"error\": {\"code\", \"message\"}}`."),
+    paths(
+        api::healthz,
+        api::directory::put_client,
+        api::directory::put_group,
+        api::directory::put_member,
+        api::directory::put_event_type,
+        api::connections::create,
+        api::connections::list,
+        api::connections::show,
+        api::connections::delete,
+        api::events::create,
+        api::events::create_batch,
+        api::events::show,
+    ),
+    modifiers(&BearerAuth),
+    security(("api_key" = []))
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "api_key",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+pub async fn serve() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}

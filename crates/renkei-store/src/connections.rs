@@ -1,0 +1,228 @@
+//! Connections: verified credentials for one provider, owned by the tenant, a client or a
+//! member. Credentials are sealed with the [`SecretBox`](crate::SecretBox) and never leave
+//! the store except to the worker that sends with them.
+
+use renkei_core::model::Provider;
+use sqlx::any::AnyRow;
+use sqlx::Row;
+
+use crate::directory::owner_from;
+use crate::{now_ms, Result, Store, StoreError};
+pub use renkei_core::model::Owner;
+
+#[derive(Debug, Clone)]
+pub struct Connection {
+    pub id: i64,
+    pub tenant_id: i64,
+    pub provider: Provider,
+    pub owner: Owner,
+    /// The owner's external ID (client or member), for display.
+    pub owner_external_id: Option<String>,
+    pub room: Option<String>,
+    pub status: String,
+    pub status_reason: Option<String>,
+    pub account_id: Option<String>,
+    pub account_name: Option<String>,
+    pub default_room: Option<String>,
+    pub secret_hint: Option<String>,
+    pub paused_until: i64,
+    pub created_at: i64,
+}
+
+pub struct NewConnection<'a> {
+    pub provider: Provider,
+    pub owner: Owner,
+    pub room: Option<&'a str>,
+    pub account_id: Option<&'a str>,
+    pub account_name: Option<&'a str>,
+    pub default_room: Option<&'a str>,
+    /// Credentials as JSON; sealed before they touch the database.
+    pub credentials: &'a serde_json::Value,
+    pub secret_hint: &'a str,
+}
+
+const SELECT: &str = "SELECT c.id, c.tenant_id, c.provider, c.owner_kind, c.owner_id, c.room, c.status, c.status_reason, \
+     c.account_id, c.account_name, c.default_room, c.secret_hint, c.paused_until, c.created_at, \
+     COALESCE(cl.external_id, m.external_id) \
+     FROM connections c \
+     LEFT JOIN clients cl ON c.owner_kind = 'client' AND cl.id = c.owner_id \
+     LEFT JOIN members m ON c.owner_kind = 'member' AND m.id = c.owner_id";
+
+fn from_row(r: &AnyRow) -> Result<Connection> {
+    Ok(Connection {
+        id: r.try_get(0)?,
+        tenant_id: r.try_get(1)?,
+        provider: r
+            .try_get::<String, _>(2)?
+            .parse()
+            .map_err(StoreError::Corrupt)?,
+        owner: owner_from(&r.try_get::<String, _>(3)?, r.try_get(4)?)?,
+        room: r.try_get(5)?,
+        status: r.try_get(6)?,
+        status_reason: r.try_get(7)?,
+        account_id: r.try_get(8)?,
+        account_name: r.try_get(9)?,
+        default_room: r.try_get(10)?,
+        secret_hint: r.try_get(11)?,
+        paused_until: r.try_get(12)?,
+        created_at: r.try_get(13)?,
+        owner_external_id: r.try_get(14)?,
+    })
+}
+
+fn owner_cols(owner: Owner) -> (&'static str, Option<i64>) {
+    match owner {
+        Owner::Tenant => ("tenant", None),
+        Owner::Client(id) => ("client", Some(id)),
+        Owner::Member(id) => ("member", Some(id)),
+    }
+}
+
+impl Store {
+    pub async fn insert_connection(
+        &self,
+        tenant: i64,
+        new: NewConnection<'_>,
+    ) -> Result<Connection> {
+        let sealed = self.secrets.seal(new.credentials.to_string().as_bytes());
+        let (kind, owner_id) = owner_cols(new.owner);
+        let now = now_ms();
+        let id: i64 = sqlx::query(
+            "INSERT INTO connections (tenant_id, provider, owner_kind, owner_id, room, status, account_id, account_name, \
+             default_room, secret, secret_hint, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, 'connected', $6, $7, $8, $9, $10, $11, $11) RETURNING id",
+        )
+        .bind(tenant)
+        .bind(new.provider.as_str())
+        .bind(kind)
+        .bind(owner_id)
+        .bind(new.room)
+        .bind(new.account_id)
+        .bind(new.account_name)
+        .bind(new.default_room)
+        .bind(sealed)
+        .bind(new.secret_hint)
+        .bind(now)
+        .fetch_one(&self.write)
+        .await?
+        .try_get(0)?;
+        self.connection(tenant, id)
+            .await?
+            .ok_or_else(|| StoreError::Corrupt("connection vanished".into()))
+    }
+
+    /// A live (not deleted) connection of this tenant.
+    pub async fn connection(&self, tenant: i64, id: i64) -> Result<Option<Connection>> {
+        let sql =
+            format!("{SELECT} WHERE c.tenant_id = $1 AND c.id = $2 AND c.status <> 'deleted'");
+        let row = sqlx::query(&sql)
+            .bind(tenant)
+            .bind(id)
+            .fetch_optional(&self.write)
+            .await?;
+        row.as_ref().map(from_row).transpose()
+    }
+
+    pub async fn connections(&self, tenant: i64) -> Result<Vec<Connection>> {
+        let sql =
+            format!("{SELECT} WHERE c.tenant_id = $1 AND c.status <> 'deleted' ORDER BY c.id");
+        let rows = sqlx::query(&sql).bind(tenant).fetch_all(&self.read).await?;
+        rows.iter().map(from_row).collect()
+    }
+
+    /// Worker-side lookup (no tenant scope: the worker acts for every tenant).
+    pub async fn connection_for_worker(
+        &self,
+        id: i64,
+    ) -> Result<Option<(Connection, serde_json::Value)>> {
+        let sql = format!("{SELECT} WHERE c.id = $1 AND c.status = 'connected'");
+        let Some(row) = sqlx::query(&sql)
+            .bind(id)
+            .fetch_optional(&self.read)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let conn = from_row(&row)?;
+        let sealed: Option<Vec<u8>> =
+            sqlx::query_scalar("SELECT secret FROM connections WHERE id = $1")
+                .bind(id)
+                .fetch_one(&self.read)
+                .await?;
+        let Some(sealed) = sealed else {
+            return Ok(None);
+        };
+        let plain = self.secrets.open(&sealed)?;
+        let creds =
+            serde_json::from_slice(&plain).map_err(|e| StoreError::Secret(e.to_string()))?;
+        Ok(Some((conn, creds)))
+    }
+
+    /// Deletes the credentials at once and cancels what was waiting for them. Returns the
+    /// number of deliveries cancelled, or `None` when there is no such connection.
+    pub async fn delete_connection(&self, tenant: i64, id: i64) -> Result<Option<u64>> {
+        let mut tx = self.write.begin().await?;
+        let now = now_ms();
+        let done = sqlx::query(
+            "UPDATE connections SET status = 'deleted', secret = NULL, status_reason = 'deleted by the tenant', updated_at = $1 \
+             WHERE tenant_id = $2 AND id = $3 AND status <> 'deleted'",
+        )
+        .bind(now)
+        .bind(tenant)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Ok(None);
+        }
+        let cancelled = sqlx::query(
+            "UPDATE deliveries SET status = 'cancelled', reason_code = 'connection_deleted', \
+             reason = 'the connection was deleted before this could be sent', updated_at = $1 \
+             WHERE connection_id = $2 AND status = 'pending'",
+        )
+        .bind(now)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("DELETE FROM lane_leases WHERE connection_id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(Some(cancelled.rows_affected()))
+    }
+
+    /// The provider refused the credentials: mark the connection broken and fail what waits.
+    pub async fn mark_connection_broken(&self, id: i64, code: &str, reason: &str) -> Result<u64> {
+        let mut tx = self.write.begin().await?;
+        let now = now_ms();
+        sqlx::query("UPDATE connections SET status = 'broken', status_reason = $1, updated_at = $2 WHERE id = $3 AND status = 'connected'")
+            .bind(reason)
+            .bind(now)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        let failed = sqlx::query(
+            "UPDATE deliveries SET status = 'failed', reason_code = $1, reason = $2, updated_at = $3 \
+             WHERE connection_id = $4 AND status = 'pending'",
+        )
+        .bind(code)
+        .bind(reason)
+        .bind(now)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(failed.rows_affected())
+    }
+
+    /// The whole credential is rate limited until `until_ms` (shared by every node).
+    pub async fn pause_connection(&self, id: i64, until_ms: i64) -> Result<()> {
+        sqlx::query("UPDATE connections SET paused_until = $1 WHERE id = $2")
+            .bind(until_ms)
+            .bind(id)
+            .execute(&self.write)
+            .await?;
+        Ok(())
+    }
+}

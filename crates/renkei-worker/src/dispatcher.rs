@@ -1,0 +1,164 @@
+//! Finds lanes with work, leases them, and runs one task per leased lane.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use parking_lot::Mutex;
+use renkei_store::Store;
+use tokio::sync::{watch, Notify};
+use tokio::task::JoinHandle;
+use tracing::{debug, info, warn};
+
+use crate::lane::{self, LaneHandle};
+use crate::{Providers, WorkerConfig};
+
+pub struct Dispatcher {
+    pub(crate) store: Store,
+    pub(crate) providers: Providers,
+    pub(crate) config: WorkerConfig,
+    lanes: Mutex<HashMap<i64, LaneHandle>>,
+    scan: Notify,
+    pub(crate) stop: watch::Sender<bool>,
+}
+
+impl Dispatcher {
+    pub fn new(store: Store, providers: Providers, config: WorkerConfig) -> Arc<Self> {
+        Arc::new(Dispatcher {
+            store,
+            providers,
+            config,
+            lanes: Mutex::new(HashMap::new()),
+            scan: Notify::new(),
+            stop: watch::channel(false).0,
+        })
+    }
+
+    pub fn node_id(&self) -> &str {
+        &self.config.node_id
+    }
+
+    /// Starts the scan loop. Returns its handle; [`Dispatcher::shutdown`] ends it.
+    pub async fn start(self: &Arc<Self>) -> JoinHandle<()> {
+        if let Err(e) = self.store.reset_leases_if_single_node().await {
+            warn!(error = %e, "could not clear stale lane leases");
+        }
+        let this = self.clone();
+        tokio::spawn(async move { this.run().await })
+    }
+
+    /// New deliveries for these connections were committed: get their lanes going.
+    pub fn wake(&self, connections: &[i64]) {
+        let lanes = self.lanes.lock();
+        let mut scan = false;
+        for c in connections {
+            match lanes.get(c) {
+                Some(l) => l.wake.notify_one(),
+                None => scan = true,
+            }
+        }
+        drop(lanes);
+        if scan {
+            self.scan.notify_one();
+        }
+    }
+
+    /// The connection was deleted: stop its lane now rather than at its next check.
+    pub fn stop_lane(&self, connection: i64) {
+        if let Some(l) = self.lanes.lock().get(&connection) {
+            l.stop.send_replace(true);
+            l.wake.notify_one();
+        }
+    }
+
+    pub(crate) fn lane_finished(&self, connection: i64) {
+        self.lanes.lock().remove(&connection);
+        // Work may have arrived between the lane's last look and now.
+        self.scan.notify_one();
+    }
+
+    /// Stops taking work, lets sends in flight finish (up to the grace period), commits
+    /// their outcomes and releases the leases.
+    pub async fn shutdown(&self) {
+        self.stop.send_replace(true);
+        let handles: Vec<JoinHandle<()>> = self
+            .lanes
+            .lock()
+            .values_mut()
+            .filter_map(|l| l.task.take())
+            .collect();
+        let deadline = tokio::time::sleep(self.config.shutdown_grace + Duration::from_secs(2));
+        tokio::pin!(deadline);
+        for h in handles {
+            tokio::select! {
+                _ = h => {}
+                _ = &mut deadline => { warn!("shutdown grace period over; lanes still running were abandoned"); break; }
+            }
+        }
+        info!("delivery workers stopped");
+    }
+
+    async fn run(self: Arc<Self>) {
+        let mut stop = self.stop.subscribe();
+        let renew_every = self.config.lease_ttl / 3;
+        let mut last_renew = Instant::now();
+        loop {
+            if *stop.borrow() {
+                break;
+            }
+            if last_renew.elapsed() >= renew_every {
+                self.renew().await;
+                last_renew = Instant::now();
+            }
+            self.claim_new_lanes().await;
+            tokio::select! {
+                _ = self.scan.notified() => {}
+                _ = tokio::time::sleep(self.config.scan_interval) => {}
+                _ = stop.changed() => {}
+            }
+        }
+    }
+
+    async fn renew(&self) {
+        let ttl = self.config.lease_ttl.as_millis() as i64;
+        match self.store.renew_lanes(&self.config.node_id, ttl).await {
+            Ok(held) => {
+                // Lanes whose lease was taken away (e.g. the connection was deleted) stop.
+                let lanes = self.lanes.lock();
+                for (c, l) in lanes.iter() {
+                    if !held.contains(c) {
+                        debug!(connection = c, "lease lost; stopping lane");
+                        l.stop.send_replace(true);
+                        l.wake.notify_one();
+                    }
+                }
+            }
+            Err(e) => warn!(error = %e, "could not renew lane leases"),
+        }
+    }
+
+    async fn claim_new_lanes(self: &Arc<Self>) {
+        let candidates = match self.store.lanes_with_work(&self.config.node_id).await {
+            Ok(c) => c,
+            Err(e) => {
+                warn!(error = %e, "could not look for lanes with work");
+                return;
+            }
+        };
+        let ttl = self.config.lease_ttl.as_millis() as i64;
+        for conn in candidates {
+            if self.lanes.lock().contains_key(&conn) {
+                continue;
+            }
+            match self.store.claim_lane(conn, &self.config.node_id, ttl).await {
+                Ok(true) => {
+                    // Spawn under the lock so the lane cannot finish before it is registered.
+                    let mut lanes = self.lanes.lock();
+                    lanes.insert(conn, lane::spawn(self.clone(), conn));
+                }
+                Ok(false) => {}
+                Err(e) => warn!(error = %e, connection = conn, "could not claim lane"),
+            }
+        }
+    }
+}

@@ -1,0 +1,442 @@
+//! One lane: the sender for one connection (credential).
+//!
+//! It holds the oldest pending deliveries in memory, sends the head of each room's queue
+//! (so order per room is kept) as the credential's and the room's windows allow, and commits
+//! outcomes in small batches. Only the head of a room is ever in flight or waiting to retry.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures::stream::FuturesUnordered;
+use futures::StreamExt;
+use renkei_core::model::Notice;
+use renkei_core::ratelimit::SlidingWindow;
+use renkei_providers::{DeliveryProvider, SendOutcome, SendResult};
+use renkei_store::now_ms;
+use renkei_store::queue::{AttemptRecord, Completion, QueuedDelivery};
+use tokio::sync::{watch, Notify};
+use tokio::task::JoinHandle;
+use tracing::{info, warn, Instrument};
+
+use crate::Dispatcher;
+
+pub(crate) struct LaneHandle {
+    pub wake: Arc<Notify>,
+    pub stop: watch::Sender<bool>,
+    pub task: Option<JoinHandle<()>>,
+}
+
+pub(crate) fn spawn(dispatcher: Arc<Dispatcher>, connection: i64) -> LaneHandle {
+    let wake = Arc::new(Notify::new());
+    let (stop, stop_rx) = watch::channel(false);
+    let span = tracing::info_span!("lane", connection, node = %dispatcher.config.node_id);
+    let w = wake.clone();
+    let task = tokio::spawn(
+        async move {
+            let d = dispatcher.clone();
+            if let Err(e) = Lane::run(dispatcher, connection, w, stop_rx).await {
+                warn!(error = %e, "lane stopped on a database error; it will be picked up again");
+            }
+            let _ = d.store.release_lane(connection, &d.config.node_id).await;
+            d.lane_finished(connection);
+        }
+        .instrument(span),
+    );
+    LaneHandle {
+        wake,
+        stop,
+        task: Some(task),
+    }
+}
+
+type InFlight = futures::future::BoxFuture<'static, (QueuedDelivery, i64, Instant, SendResult)>;
+
+struct Lane {
+    dispatcher: Arc<Dispatcher>,
+    connection: i64,
+    provider: Arc<dyn DeliveryProvider>,
+    credentials: Arc<serde_json::Value>,
+    /// Pending deliveries by ID (= queue order).
+    queue: BTreeMap<i64, QueuedDelivery>,
+    busy_rooms: HashSet<String>,
+    /// IDs sent or decided but not yet committed: a refetch must not bring them back.
+    uncommitted: HashSet<i64>,
+    results: Vec<AttemptRecord>,
+    credential_window: Option<SlidingWindow>,
+    room_windows: HashMap<String, SlidingWindow>,
+    room_paused: HashMap<String, Instant>,
+    paused_until: Option<Instant>,
+    last_fetch_full: bool,
+    last_check: Instant,
+}
+
+enum Stop {
+    Idle,
+    Requested,
+    Broken,
+}
+
+impl Lane {
+    async fn run(
+        dispatcher: Arc<Dispatcher>,
+        connection: i64,
+        wake: Arc<Notify>,
+        mut stop: watch::Receiver<bool>,
+    ) -> renkei_store::Result<()> {
+        let Some((conn, creds)) = dispatcher.store.connection_for_worker(connection).await? else {
+            return Ok(()); // deleted or broken meanwhile: its deliveries were settled then
+        };
+        let Some(provider) = dispatcher.providers.get(conn.provider) else {
+            warn!(provider = %conn.provider, "no client for this provider on this node");
+            return Ok(());
+        };
+        let limits = provider.limits();
+        let mut lane = Lane {
+            connection,
+            credentials: Arc::new(creds),
+            queue: BTreeMap::new(),
+            busy_rooms: HashSet::new(),
+            uncommitted: HashSet::new(),
+            results: Vec::new(),
+            credential_window: limits.per_credential.map(|(n, w)| SlidingWindow::new(n, w)),
+            room_windows: HashMap::new(),
+            room_paused: HashMap::new(),
+            paused_until: None,
+            last_fetch_full: false,
+            last_check: Instant::now(),
+            provider,
+            dispatcher,
+        };
+        lane.apply_pause(conn.paused_until);
+        let mut in_flight: FuturesUnordered<InFlight> = FuturesUnordered::new();
+        let mut need_fetch = true;
+        let cfg = lane.dispatcher.config.clone();
+        let outcome = loop {
+            if *stop.borrow() {
+                break Stop::Requested;
+            }
+            if need_fetch || lane.last_check.elapsed() > Duration::from_secs(5) {
+                if !lane.refresh().await? {
+                    break Stop::Broken;
+                }
+                need_fetch = false;
+                if lane.queue.is_empty() && in_flight.is_empty() && lane.results.is_empty() {
+                    break Stop::Idle;
+                }
+            }
+            let next_due = lane.start_sends(&mut in_flight, cfg.lane_concurrency);
+            let flush_at = (!lane.results.is_empty())
+                .then(|| tokio::time::Instant::now() + cfg.flush_interval);
+            let wake_at = next_due.map(tokio::time::Instant::from_std);
+            tokio::select! {
+                Some((d, started_ms, started, res)) = in_flight.next(), if !in_flight.is_empty() => {
+                    if lane.finish(d, started_ms, started, res).await? {
+                        break Stop::Broken;
+                    }
+                    if lane.queue.len() < (cfg.lane_batch as usize) / 2 && lane.last_fetch_full {
+                        need_fetch = true;
+                    }
+                    if lane.queue.is_empty() && in_flight.is_empty() {
+                        need_fetch = true;
+                    }
+                }
+                _ = wake.notified() => need_fetch = true,
+                _ = sleep_until(flush_at) => lane.flush().await?,
+                _ = sleep_until(wake_at) => {}
+                _ = stop.changed() => {}
+            }
+        };
+        // Let sends in flight finish so their outcomes are recorded, not repeated.
+        let grace = tokio::time::sleep(cfg.shutdown_grace);
+        tokio::pin!(grace);
+        while !in_flight.is_empty() {
+            tokio::select! {
+                Some((d, started_ms, started, res)) = in_flight.next() => { lane.finish(d, started_ms, started, res).await?; }
+                _ = &mut grace => break,
+            }
+        }
+        lane.flush().await?;
+        if matches!(outcome, Stop::Requested) {
+            info!("lane stopped");
+        }
+        Ok(())
+    }
+
+    fn apply_pause(&mut self, paused_until_ms: i64) {
+        let now = now_ms();
+        if paused_until_ms > now {
+            self.paused_until =
+                Some(Instant::now() + Duration::from_millis((paused_until_ms - now) as u64));
+        }
+    }
+
+    /// Re-reads the connection and the head of the queue. False when the connection is gone.
+    async fn refresh(&mut self) -> renkei_store::Result<bool> {
+        self.last_check = Instant::now();
+        self.flush().await?;
+        let store = self.dispatcher.store.clone();
+        let Some((conn, creds)) = store.connection_for_worker(self.connection).await? else {
+            self.queue.clear();
+            return Ok(false);
+        };
+        self.credentials = Arc::new(creds);
+        self.apply_pause(conn.paused_until);
+        let limit = self.dispatcher.config.lane_batch;
+        let rows = store.pending_for_lane(self.connection, limit).await?;
+        self.last_fetch_full = rows.len() as i64 == limit;
+        let fetched: HashSet<i64> = rows.iter().map(|d| d.id).collect();
+        // Deliveries settled elsewhere (cancelled, failed by a 401) are no longer ours.
+        self.queue.retain(|id, _| fetched.contains(id));
+        for d in rows {
+            if !self.uncommitted.contains(&d.id) {
+                self.queue.entry(d.id).or_insert(d);
+            }
+        }
+        Ok(true)
+    }
+
+    /// Starts every send that is allowed now; returns when the next blocked one may go.
+    fn start_sends(
+        &mut self,
+        in_flight: &mut FuturesUnordered<InFlight>,
+        max: usize,
+    ) -> Option<Instant> {
+        let now = Instant::now();
+        let now_wall = now_ms();
+        if let Some(p) = self.paused_until {
+            if p > now {
+                return Some(p);
+            }
+            self.paused_until = None;
+        }
+        let mut next: Option<Instant> = None;
+        let mut earliest = |t: Instant| next = Some(next.map_or(t, |n: Instant| n.min(t)));
+        let mut heads_seen: HashSet<String> = HashSet::new();
+        let mut to_start = Vec::new();
+        for (id, d) in &self.queue {
+            if in_flight.len() + to_start.len() >= max {
+                break;
+            }
+            // Only a room's oldest delivery may go: order per room.
+            if !heads_seen.insert(d.room.clone()) || self.busy_rooms.contains(&d.room) {
+                continue;
+            }
+            if d.next_attempt_at > now_wall {
+                earliest(now + Duration::from_millis((d.next_attempt_at - now_wall) as u64));
+                continue;
+            }
+            if let Some(&until) = self.room_paused.get(&d.room) {
+                if until > now {
+                    earliest(until);
+                    continue;
+                }
+            }
+            if let Some(w) = &mut self.credential_window {
+                if let Some(t) = w.wait_until(now) {
+                    earliest(t);
+                    break;
+                }
+            }
+            if let Some((n, win)) = self.provider.limits().per_room {
+                let w = self
+                    .room_windows
+                    .entry(d.room.clone())
+                    .or_insert_with(|| SlidingWindow::new(n, win));
+                if let Some(t) = w.wait_until(now) {
+                    earliest(t);
+                    continue;
+                }
+                w.start();
+            }
+            if let Some(w) = &mut self.credential_window {
+                w.start();
+            }
+            to_start.push(*id);
+        }
+        for id in to_start {
+            let d = self.queue.remove(&id).expect("queued");
+            self.busy_rooms.insert(d.room.clone());
+            self.uncommitted.insert(d.id);
+            let provider = self.provider.clone();
+            let creds = self.credentials.clone();
+            let notice = Notice {
+                title: d.title.clone(),
+                body: d.body.clone(),
+                url: d.url.clone(),
+            };
+            let rendered = provider.render(&notice, &d.mentions);
+            in_flight.push(Box::pin(async move {
+                let started_ms = now_ms();
+                let started = Instant::now();
+                let res = provider.send(&creds, &d.room, &rendered).await;
+                (d, started_ms, started, res)
+            }));
+        }
+        next
+    }
+
+    /// Records a send's outcome and decides what happens next. True when the credential is
+    /// broken and the lane must stop.
+    async fn finish(
+        &mut self,
+        mut d: QueuedDelivery,
+        started_ms: i64,
+        started: Instant,
+        res: SendResult,
+    ) -> renkei_store::Result<bool> {
+        let answered = Instant::now();
+        self.busy_rooms.remove(&d.room);
+        let room_window = self.room_windows.get_mut(&d.room);
+        if res.reached_provider {
+            if let Some(w) = room_window {
+                w.finish(answered);
+            }
+            if let Some(w) = &mut self.credential_window {
+                w.finish(answered);
+                if let Some(r) = res.rate {
+                    let reset_in =
+                        Duration::from_secs((r.reset_unix - now_ms() / 1000).max(0) as u64);
+                    w.sync_remaining(answered, r.remaining, answered + reset_in);
+                }
+            }
+        } else {
+            if let Some(w) = room_window {
+                w.abandon();
+            }
+            if let Some(w) = &mut self.credential_window {
+                w.abandon();
+            }
+        }
+        let latency_ms = answered.duration_since(started).as_millis() as i64;
+        let now = now_ms();
+        let first = d.first_attempt_at.unwrap_or(started_ms);
+        let policy = self.dispatcher.config.retry;
+        let retry_at = |after: Option<Duration>, attempts: i64| -> Option<i64> {
+            let elapsed = Duration::from_millis((now - first).max(0) as u64);
+            let delay = match after {
+                Some(a) => Some(policy.clamp_server_wait(a))
+                    .filter(|a| elapsed + *a <= policy.give_up_after),
+                None => policy.next_delay(attempts as u32 + 1, elapsed, &mut rand::thread_rng()),
+            };
+            delay.map(|d| now + d.as_millis() as i64)
+        };
+        let error = res.error.clone();
+        let mut broken = false;
+        let completion = match &res.outcome {
+            SendOutcome::Delivered { message_id } => Completion::Delivered {
+                message_id: message_id.clone(),
+            },
+            SendOutcome::Retry { after } => match retry_at(*after, d.attempts) {
+                Some(at) => Completion::Retry {
+                    next_attempt_at: at,
+                    code: res.outcome.code().into(),
+                    reason: format!("will retry: {}", error.clone().unwrap_or_default()),
+                },
+                None => Completion::Failed {
+                    code: "retries_exhausted".into(),
+                    reason: format!(
+                        "gave up after retrying for {:?}: {}",
+                        policy.give_up_after,
+                        error.clone().unwrap_or_default()
+                    ),
+                },
+            },
+            SendOutcome::RoomRateLimited { after } => {
+                self.room_paused.insert(d.room.clone(), answered + *after);
+                Completion::Retry {
+                    next_attempt_at: now + after.as_millis() as i64,
+                    code: res.outcome.code().into(),
+                    reason: "the room's posting limit was reached; the room rests briefly".into(),
+                }
+            }
+            SendOutcome::CredentialRateLimited { until_unix } => {
+                let until_ms = (until_unix * 1000).max(now + 1000);
+                self.paused_until = Some(answered + Duration::from_millis((until_ms - now) as u64));
+                self.dispatcher
+                    .store
+                    .pause_connection(self.connection, until_ms)
+                    .await?;
+                Completion::Retry {
+                    next_attempt_at: until_ms,
+                    code: res.outcome.code().into(),
+                    reason: "the token's rate limit was reached; the whole connection waits for its reset".into(),
+                }
+            }
+            SendOutcome::CredentialRejected => {
+                broken = true;
+                Completion::Failed {
+                    code: "connection_broken".into(),
+                    reason: format!(
+                        "the provider refused the credentials ({}); reconnect them",
+                        error.clone().unwrap_or_default()
+                    ),
+                }
+            }
+            SendOutcome::Permanent => Completion::Failed {
+                code: res.outcome.code().into(),
+                reason: format!(
+                    "the provider refused this destination (HTTP {}): {}",
+                    res.http_status.map_or("-".into(), |s| s.to_string()),
+                    error.clone().unwrap_or_default()
+                ),
+            },
+        };
+        if let Completion::Retry {
+            next_attempt_at, ..
+        } = &completion
+        {
+            // Back to the head of its room, to be retried in place so order holds.
+            d.attempts += 1;
+            d.next_attempt_at = *next_attempt_at;
+            d.first_attempt_at = Some(first);
+            self.uncommitted.remove(&d.id);
+            self.queue.insert(d.id, d.clone());
+        }
+        self.results.push(AttemptRecord {
+            delivery_id: d.id,
+            started_at: started_ms,
+            latency_ms,
+            http_status: res.http_status.map(i64::from),
+            outcome: res.outcome.code(),
+            error,
+            completion,
+        });
+        if self.results.len() >= 256 {
+            self.flush().await?;
+        }
+        if broken {
+            self.flush().await?;
+            let reason = "the provider refused the credentials: reconnect them (status 401)";
+            let n = self
+                .dispatcher
+                .store
+                .mark_connection_broken(self.connection, "connection_broken", reason)
+                .await?;
+            warn!(failed = n, "credentials refused; connection marked broken");
+            self.queue.clear();
+        }
+        Ok(broken)
+    }
+
+    async fn flush(&mut self) -> renkei_store::Result<()> {
+        if self.results.is_empty() {
+            return Ok(());
+        }
+        self.dispatcher
+            .store
+            .complete_attempts(&self.dispatcher.config.node_id, &self.results)
+            .await?;
+        for r in self.results.drain(..) {
+            self.uncommitted.remove(&r.delivery_id);
+        }
+        Ok(())
+    }
+}
+
+async fn sleep_until(at: Option<tokio::time::Instant>) {
+    match at {
+        Some(t) => tokio::time::sleep_until(t).await,
+        None => std::future::pending().await,
+    }
+}

@@ -1,0 +1,48 @@
+//! The delivery engine. A [`Dispatcher`] per node leases lanes (one per connection, i.e.
+//! per credential) from the database and runs each lane as a task that sends within the
+//! provider's limits, keeps order per room, retries, and records every attempt.
+
+mod dispatcher;
+mod lane;
+mod providers;
+
+use std::time::Duration;
+
+use renkei_core::retry::RetryPolicy;
+
+pub use dispatcher::Dispatcher;
+pub use providers::Providers;
+
+#[derive(Debug, Clone)]
+pub struct WorkerConfig {
+    /// Identifies this process in leases and attempt logs.
+    pub node_id: String,
+    /// A lane lease not renewed for this long passes to another node.
+    pub lease_ttl: Duration,
+    /// How often to look for lanes with work besides being woken by intake.
+    pub scan_interval: Duration,
+    /// Sends in flight at once per lane (at most one per room).
+    pub lane_concurrency: usize,
+    /// How many pending deliveries a lane holds in memory.
+    pub lane_batch: i64,
+    /// Attempt outcomes are committed in batches at least this often.
+    pub flush_interval: Duration,
+    pub retry: RetryPolicy,
+    /// How long shutdown waits for sends in flight.
+    pub shutdown_grace: Duration,
+}
+
+impl Default for WorkerConfig {
+    fn default() -> Self {
+        WorkerConfig {
+            node_id: format!("node-{:08x}", rand::random::<u32>()),
+            lease_ttl: Duration::from_secs(30),
+            scan_interval: Duration::from_millis(500),
+            lane_concurrency: 32,
+            lane_batch: 1000,
+            flush_interval: Duration::from_millis(5),
+            retry: RetryPolicy::default(),
+            shutdown_grace: Duration::from_secs(30),
+        }
+    }
+}

@@ -1,0 +1,6 @@
+//! The renkei binary's library half: settings, and assembling a node (store, workers, API)
+//! so that `renkei serve`, the benchmark and the integration tests start exactly the same thing.
+
+pub mod bench;
+pub mod node;
+pub mod settings;

@@ -1,0 +1,171 @@
+//! `renkei`: serve, migrate, manage tenants, run a fake provider, benchmark.
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use renkei::node::{open_store, Node};
+use renkei::settings::Settings;
+use tracing_subscriber::EnvFilter;
+
+#[derive(Parser)]
+#[command(
+    name = "renkei",
+    version,
+    about = "Self-hosted notification hub for chat tools"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the API and the delivery workers.
+    Serve(Settings),
+    /// Apply database migrations and exit.
+    Migrate(Settings),
+    /// Manage tenants.
+    Tenant {
+        #[command(subcommand)]
+        command: TenantCommand,
+    },
+    /// Run a fake provider for demos and tests.
+    Fake {
+        #[command(subcommand)]
+        provider: FakeProvider,
+    },
+    /// Measure intake, delivery throughput, latency and memory.
+    Bench(renkei::bench::BenchArgs),
+}
+
+#[derive(Subcommand)]
+enum TenantCommand {
+    /// Create a tenant; prints `{"id", "name", "api_key"}` (the key is shown only now).
+    Create {
+        #[arg(long)]
+        name: String,
+        #[command(flatten)]
+        settings: Settings,
+    },
+}
+
+#[derive(Subcommand)]
+enum FakeProvider {
+    /// A fake Chatwork API v2 with a demo world (token `demo-token-0001`).
+    Chatwork {
+        #[arg(long, default_value = "127.0.0.1:9901")]
+        listen: std::net::SocketAddr,
+        /// Multiplies the rate-limit windows (e.g. 0.01 for fast tests).
+        #[arg(long, default_value_t = 1.0)]
+        scale: f64,
+        /// Never answer 429.
+        #[arg(long)]
+        no_limits: bool,
+    },
+}
+
+fn init_logging() {
+    let filter = EnvFilter::try_from_env("RENKEI_LOG")
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    init_logging();
+    match cli.command {
+        Command::Serve(settings) => serve(settings).await,
+        Command::Migrate(settings) => {
+            open_store(&settings).await?;
+            eprintln!("migrations applied to {}", redact(&settings.database_url()));
+            Ok(())
+        }
+        Command::Tenant {
+            command: TenantCommand::Create { name, settings },
+        } => {
+            let name = name.trim();
+            anyhow::ensure!(!name.is_empty(), "--name must not be empty");
+            let store = open_store(&settings).await?;
+            let (tenant, key) = store.create_tenant(name).await?;
+            println!(
+                "{}",
+                serde_json::json!({"id": tenant.id, "name": tenant.name, "api_key": key})
+            );
+            Ok(())
+        }
+        Command::Fake {
+            provider:
+                FakeProvider::Chatwork {
+                    listen,
+                    scale,
+                    no_limits,
+                },
+        } => fake_chatwork(listen, scale, no_limits).await,
+        Command::Bench(args) => renkei::bench::run(args).await,
+    }
+}
+
+async fn serve(settings: Settings) -> anyhow::Result<()> {
+    let node = Node::start(&settings).await?;
+    eprintln!(
+        "renkei {} listening on {} ({})",
+        env!("CARGO_PKG_VERSION"),
+        node.url(),
+        redact(&settings.database_url())
+    );
+    shutdown_signal().await;
+    tracing::info!("shutting down: finishing deliveries in flight");
+    node.shutdown().await;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}
+
+/// Database URLs may carry a password: never print it.
+fn redact(url: &str) -> String {
+    match url.split_once('@') {
+        Some((head, tail)) if head.contains("://") => {
+            let scheme = head.split("://").next().unwrap_or("");
+            format!("{scheme}://***@{tail}")
+        }
+        _ => url.to_string(),
+    }
+}
+
+async fn fake_chatwork(
+    listen: std::net::SocketAddr,
+    scale: f64,
+    no_limits: bool,
+) -> anyhow::Result<()> {
+    use renkei_fakes::chatwork::{FakeChatwork, FakeChatworkConfig};
+    let mut config = FakeChatworkConfig::default().scaled(scale);
+    config.limits_enabled = !no_limits;
+    let fake = FakeChatwork::with_demo_world(config);
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("cannot listen on {listen}"))?;
+    eprintln!(
+        "fake Chatwork on http://{listen}/v2 — token `demo-token-0001`; request log at http://{listen}/_fake/requests, messages at http://{listen}/_fake/messages"
+    );
+    axum::serve(listener, fake.router())
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,112 @@
+//! Settings from flags and `RENKEI_*` environment variables (flags win), with the
+//! zero-configuration defaults of API.md: SQLite under `./renkei-data/`, `127.0.0.1:8080`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Args;
+use renkei_core::retry::RetryPolicy;
+use renkei_providers::chatwork::{ChatworkLimits, DEFAULT_API_URL};
+use renkei_worker::WorkerConfig;
+
+#[derive(Debug, Clone, Args)]
+pub struct Settings {
+    /// Address for the API and web UI.
+    #[arg(long, env = "RENKEI_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// Where the SQLite database and the generated master key live.
+    #[arg(long, env = "RENKEI_DATA_DIR", default_value = "./renkei-data")]
+    pub data_dir: PathBuf,
+    /// `sqlite://PATH` or `postgres://...`; default: SQLite in the data directory.
+    #[arg(long, env = "RENKEI_DATABASE_URL")]
+    pub database_url: Option<String>,
+    /// Master key for secrets at rest (base64 of 32 bytes); generated into the data
+    /// directory on first start when absent.
+    #[arg(long, env = "RENKEI_SECRET_KEY", hide_env_values = true)]
+    pub secret_key: Option<String>,
+    /// How links in messages and OAuth redirect URIs are built.
+    #[arg(long, env = "RENKEI_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    #[arg(long, env = "RENKEI_CHATWORK_API_URL", default_value = DEFAULT_API_URL)]
+    pub chatwork_api_url: String,
+    /// Time allowed for one provider request, in milliseconds.
+    #[arg(long, env = "RENKEI_PROVIDER_TIMEOUT_MS", default_value_t = 15_000)]
+    pub provider_timeout_ms: u64,
+    /// Multiplies every provider rate-limit window (tests and demos use small values
+    /// together with a fake provider scaled the same way). `0` turns client-side limits off.
+    #[arg(long, env = "RENKEI_RATE_WINDOW_SCALE", default_value_t = 1.0)]
+    pub rate_window_scale: f64,
+    /// First retry delay after a 5xx or timeout, in milliseconds.
+    #[arg(long, env = "RENKEI_RETRY_INITIAL_MS", default_value_t = 10_000)]
+    pub retry_initial_ms: u64,
+    /// Longest delay between two retries, in milliseconds.
+    #[arg(long, env = "RENKEI_RETRY_MAX_DELAY_MS", default_value_t = 3_600_000)]
+    pub retry_max_delay_ms: u64,
+    /// After this many seconds of retrying a delivery ends `failed`.
+    #[arg(long, env = "RENKEI_RETRY_GIVE_UP_SECS", default_value_t = 86_400)]
+    pub retry_give_up_secs: u64,
+    /// A node that stops renewing its lane leases loses them after this long (ms).
+    #[arg(long, env = "RENKEI_LEASE_TTL_MS", default_value_t = 30_000)]
+    pub lease_ttl_ms: u64,
+    /// How often each node looks for unowned work besides being woken (ms).
+    #[arg(long, env = "RENKEI_SCAN_INTERVAL_MS", default_value_t = 500)]
+    pub scan_interval_ms: u64,
+    /// Name of this node in leases and attempt logs (default: random).
+    #[arg(long, env = "RENKEI_NODE_ID")]
+    pub node_id: Option<String>,
+}
+
+impl Settings {
+    pub fn database_url(&self) -> String {
+        self.database_url
+            .clone()
+            .unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("renkei.db").display()))
+    }
+
+    pub fn uses_sqlite(&self) -> bool {
+        self.database_url().starts_with("sqlite:")
+    }
+
+    pub fn chatwork_limits(&self) -> Option<ChatworkLimits> {
+        if self.rate_window_scale <= 0.0 {
+            return None;
+        }
+        let d = ChatworkLimits::default();
+        let scale = |(n, w): (u32, Duration)| (n, w.mul_f64(self.rate_window_scale));
+        Some(ChatworkLimits {
+            token: scale(d.token),
+            room: scale(d.room),
+        })
+    }
+
+    pub fn worker_config(&self) -> WorkerConfig {
+        let mut w = WorkerConfig {
+            lease_ttl: Duration::from_millis(self.lease_ttl_ms),
+            scan_interval: Duration::from_millis(self.scan_interval_ms),
+            retry: RetryPolicy {
+                initial: Duration::from_millis(self.retry_initial_ms),
+                max_delay: Duration::from_millis(self.retry_max_delay_ms),
+                give_up_after: Duration::from_secs(self.retry_give_up_secs),
+            },
+            ..WorkerConfig::default()
+        };
+        if let Some(id) = &self.node_id {
+            w.node_id = id.clone();
+        }
+        w
+    }
+}
+
+impl Default for Settings {
+    /// The same defaults as the command line, for tests and the benchmark.
+    fn default() -> Self {
+        use clap::Parser;
+        #[derive(Parser)]
+        struct Wrapper {
+            #[command(flatten)]
+            s: Settings,
+        }
+        Wrapper::parse_from(["renkei"]).s
+    }
+}

@@ -69,16 +69,61 @@ impl SlidingWindow {
     pub fn abandon(&mut self) {
         self.in_flight = self.in_flight.saturating_sub(1);
     }
+}
 
-    /// The provider says `remaining` sends are left until `reset`: trust it when stricter.
-    pub fn sync_remaining(&mut self, now: Instant, remaining: u32, reset: Instant) {
-        self.prune(now);
-        let used_per_provider = self.limit.saturating_sub(remaining as usize);
-        let used_here = self.done.len() + self.in_flight;
-        // Pad the log with sends that expire at the provider's reset time.
-        let pad_at = reset.checked_sub(self.window).unwrap_or(now).min(now);
-        for _ in used_here..used_per_provider {
-            self.done.push_front(pad_at);
+/// The provider's own count of what is left of the credential's window, from its response
+/// headers. It sees requests renkei's window cannot (the `/me` check at connect time, other
+/// applications sharing the token), so a lane obeys both.
+#[derive(Debug, Clone, Default)]
+pub struct ProviderBudget {
+    /// Sends left in the provider's current window, as best known; `None` = unknown.
+    left: Option<i64>,
+    reset_unix: i64,
+    reset_at: Option<Instant>,
+}
+
+impl ProviderBudget {
+    /// A response said `remaining` are left until `reset_unix` (reached at `reset_at`).
+    /// Requests still in flight may or may not be counted in it: assume they are not.
+    pub fn observe(
+        &mut self,
+        remaining: u32,
+        reset_unix: i64,
+        reset_at: Instant,
+        in_flight: usize,
+    ) {
+        if reset_unix < self.reset_unix {
+            return; // a late answer from an earlier window
+        }
+        let fresh = i64::from(remaining) - in_flight as i64;
+        // Answers arrive out of order: within one window a stale (higher) count must not
+        // raise the estimate, so keep the lowest.
+        self.left = match self.left {
+            Some(l) if reset_unix == self.reset_unix => Some(l.min(fresh)),
+            _ => Some(fresh),
+        };
+        self.reset_unix = reset_unix;
+        self.reset_at = Some(reset_at);
+    }
+
+    pub fn start(&mut self) {
+        if let Some(l) = &mut self.left {
+            *l -= 1;
+        }
+    }
+
+    /// `None` when the provider's count allows a send now, else when its window resets.
+    pub fn wait_until(&mut self, now: Instant) -> Option<Instant> {
+        match (self.left, self.reset_at) {
+            (Some(l), Some(reset)) if l <= 0 => {
+                if now >= reset {
+                    self.left = None; // a new window: unknown until the next answer
+                    None
+                } else {
+                    Some(reset)
+                }
+            }
+            _ => None,
         }
     }
 }
@@ -115,15 +160,25 @@ mod tests {
     }
 
     #[test]
-    fn provider_remaining_count_is_respected() {
+    fn provider_budget_counts_what_renkei_cannot_see() {
         let t0 = Instant::now();
-        let mut w = SlidingWindow::new(300, Duration::from_secs(300));
-        // Another node used 299 of the window already: only one is left.
-        w.sync_remaining(t0, 1, t0 + Duration::from_secs(120));
-        assert_eq!(w.wait_until(t0), None);
-        w.start();
-        w.finish(t0);
-        let until = w.wait_until(t0).expect("must wait");
-        assert_eq!(until, t0 + Duration::from_secs(120));
+        let reset = t0 + Duration::from_secs(60);
+        let mut b = ProviderBudget::default();
+        assert_eq!(b.wait_until(t0), None, "unknown budget does not block");
+        // Someone else used the window: 3 left, one of ours still in flight.
+        b.observe(3, 1_000, reset, 1);
+        b.start();
+        assert_eq!(b.wait_until(t0), None);
+        b.start();
+        assert_eq!(b.wait_until(t0), Some(reset));
+        // A late answer from the previous window changes nothing, nor does a stale one
+        // (higher count) from this window.
+        b.observe(250, 999, t0, 0);
+        b.observe(2, 1_000, reset, 0);
+        assert_eq!(b.wait_until(t0), Some(reset));
+        // After the reset the budget is unknown again, and a fresh answer sets it.
+        assert_eq!(b.wait_until(reset), None);
+        b.observe(299, 1_060, reset + Duration::from_secs(60), 0);
+        assert_eq!(b.wait_until(reset), None);
     }
 }

@@ -281,6 +281,11 @@ impl FakeChatwork {
         self.shared.faults.add(target, count, status);
     }
 
+    /// Forgets every fault still queued: the provider is healthy again.
+    pub fn clear_faults(&self) {
+        self.shared.faults.clear();
+    }
+
     /// Every API request waits this long before its answer is sent.
     pub fn set_delay(&self, delay: Duration) {
         let us = u64::try_from(delay.as_micros()).unwrap_or(u64::MAX);

@@ -75,6 +75,11 @@ impl Chatwork {
         }
     }
 
+    /// A room that answered 429 rests for its window (10 s by default).
+    fn room_pause(&self) -> Duration {
+        self.limits.unwrap_or_default().room.1
+    }
+
     /// Verifies a token: the account it speaks for and its My Chat room.
     pub async fn me(&self, token: &str) -> Result<Me, ChatworkError> {
         let resp = self
@@ -156,7 +161,7 @@ impl Chatwork {
         }
         let error = classify::error_text(&text);
         SendResult {
-            outcome: classify(status, &error, rate),
+            outcome: classify(status, &error, rate, self.room_pause()),
             http_status: Some(status),
             error: Some(error),
             rate,

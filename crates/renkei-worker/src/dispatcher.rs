@@ -85,7 +85,11 @@ impl Dispatcher {
             .lanes
             .lock()
             .values_mut()
-            .filter_map(|l| l.task.take())
+            .filter_map(|l| {
+                l.stop.send_replace(true);
+                l.wake.notify_one();
+                l.task.take()
+            })
             .collect();
         let deadline = tokio::time::sleep(self.config.shutdown_grace + Duration::from_secs(2));
         tokio::pin!(deadline);

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use futures::stream::FuturesUnordered;
 use futures::StreamExt;
 use renkei_core::model::Notice;
-use renkei_core::ratelimit::SlidingWindow;
+use renkei_core::ratelimit::{ProviderBudget, SlidingWindow};
 use renkei_providers::{DeliveryProvider, SendOutcome, SendResult};
 use renkei_store::now_ms;
 use renkei_store::queue::{AttemptRecord, Completion, QueuedDelivery};
@@ -63,7 +63,11 @@ struct Lane {
     /// IDs sent or decided but not yet committed: a refetch must not bring them back.
     uncommitted: HashSet<i64>,
     results: Vec<AttemptRecord>,
+    /// When the oldest uncommitted result must be committed at the latest.
+    flush_due: Option<Instant>,
     credential_window: Option<SlidingWindow>,
+    /// What the provider's headers say is left for the credential.
+    budget: ProviderBudget,
     room_windows: HashMap<String, SlidingWindow>,
     room_paused: HashMap<String, Instant>,
     paused_until: Option<Instant>,
@@ -99,7 +103,9 @@ impl Lane {
             busy_rooms: HashSet::new(),
             uncommitted: HashSet::new(),
             results: Vec::new(),
+            flush_due: None,
             credential_window: limits.per_credential.map(|(n, w)| SlidingWindow::new(n, w)),
+            budget: ProviderBudget::default(),
             room_windows: HashMap::new(),
             room_paused: HashMap::new(),
             paused_until: None,
@@ -126,12 +132,11 @@ impl Lane {
                 }
             }
             let next_due = lane.start_sends(&mut in_flight, cfg.lane_concurrency);
-            let flush_at = (!lane.results.is_empty())
-                .then(|| tokio::time::Instant::now() + cfg.flush_interval);
+            let flush_at = lane.flush_due.map(tokio::time::Instant::from_std);
             let wake_at = next_due.map(tokio::time::Instant::from_std);
             tokio::select! {
-                Some((d, started_ms, started, res)) = in_flight.next(), if !in_flight.is_empty() => {
-                    if lane.finish(d, started_ms, started, res).await? {
+                Some(done) = in_flight.next(), if !in_flight.is_empty() => {
+                    if lane.finish(done, in_flight.len()).await? {
                         break Stop::Broken;
                     }
                     if lane.queue.len() < (cfg.lane_batch as usize) / 2 && lane.last_fetch_full {
@@ -152,7 +157,7 @@ impl Lane {
         tokio::pin!(grace);
         while !in_flight.is_empty() {
             tokio::select! {
-                Some((d, started_ms, started, res)) = in_flight.next() => { lane.finish(d, started_ms, started, res).await?; }
+                Some(done) = in_flight.next() => { lane.finish(done, in_flight.len()).await?; }
                 _ = &mut grace => break,
             }
         }
@@ -233,7 +238,7 @@ impl Lane {
                 }
             }
             if let Some(w) = &mut self.credential_window {
-                if let Some(t) = w.wait_until(now) {
+                if let Some(t) = w.wait_until(now).or_else(|| self.budget.wait_until(now)) {
                     earliest(t);
                     break;
                 }
@@ -251,6 +256,7 @@ impl Lane {
             }
             if let Some(w) = &mut self.credential_window {
                 w.start();
+                self.budget.start();
             }
             to_start.push(*id);
         }
@@ -280,10 +286,8 @@ impl Lane {
     /// broken and the lane must stop.
     async fn finish(
         &mut self,
-        mut d: QueuedDelivery,
-        started_ms: i64,
-        started: Instant,
-        res: SendResult,
+        (mut d, started_ms, started, res): (QueuedDelivery, i64, Instant, SendResult),
+        still_in_flight: usize,
     ) -> renkei_store::Result<bool> {
         let answered = Instant::now();
         self.busy_rooms.remove(&d.room);
@@ -296,8 +300,13 @@ impl Lane {
                 w.finish(answered);
                 if let Some(r) = res.rate {
                     let reset_in =
-                        Duration::from_secs((r.reset_unix - now_ms() / 1000).max(0) as u64);
-                    w.sync_remaining(answered, r.remaining, answered + reset_in);
+                        Duration::from_millis((r.reset_unix * 1000 - now_ms()).max(0) as u64);
+                    self.budget.observe(
+                        r.remaining,
+                        r.reset_unix,
+                        answered + reset_in,
+                        still_in_flight,
+                    );
                 }
             }
         } else {
@@ -393,6 +402,9 @@ impl Lane {
             self.uncommitted.remove(&d.id);
             self.queue.insert(d.id, d.clone());
         }
+        if self.results.is_empty() {
+            self.flush_due = Some(Instant::now() + self.dispatcher.config.flush_interval);
+        }
         self.results.push(AttemptRecord {
             delivery_id: d.id,
             started_at: started_ms,
@@ -427,6 +439,7 @@ impl Lane {
             .store
             .complete_attempts(&self.dispatcher.config.node_id, &self.results)
             .await?;
+        self.flush_due = None;
         for r in self.results.drain(..) {
             self.uncommitted.remove(&r.delivery_id);
         }

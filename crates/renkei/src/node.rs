@@ -96,7 +96,11 @@ impl Node {
         let chatwork = Chatwork::new(http, &settings.chatwork_api_url, settings.chatwork_limits());
         let providers = Providers::default().with(Provider::Chatwork, Arc::new(chatwork.clone()));
         let dispatcher = Dispatcher::new(store.clone(), providers, settings.worker_config());
-        let workers = dispatcher.start().await;
+        let workers = if settings.workers {
+            dispatcher.start().await
+        } else {
+            tokio::spawn(async {})
+        };
         let listener = tokio::net::TcpListener::bind(settings.listen)
             .await
             .with_context(|| format!("cannot listen on {}", settings.listen))?;

@@ -52,6 +52,10 @@ pub struct Settings {
     /// How often each node looks for unowned work besides being woken (ms).
     #[arg(long, env = "RENKEI_SCAN_INTERVAL_MS", default_value_t = 500)]
     pub scan_interval_ms: u64,
+    /// Run the delivery workers in this process (`false`: API only, e.g. to scale intake
+    /// separately or to measure it alone).
+    #[arg(long, env = "RENKEI_WORKERS", default_value_t = true, action = clap::ArgAction::Set)]
+    pub workers: bool,
     /// Name of this node in leases and attempt logs (default: random).
     #[arg(long, env = "RENKEI_NODE_ID")]
     pub node_id: Option<String>,

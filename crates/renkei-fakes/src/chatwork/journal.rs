@@ -190,6 +190,13 @@ impl Faults {
         self.pending.fetch_add(count, Ordering::Release);
     }
 
+    /// Drops every fault still queued (the provider "recovers").
+    pub(crate) fn clear(&self) {
+        let mut rules = self.rules.lock();
+        rules.clear();
+        self.pending.store(0, Ordering::Release);
+    }
+
     /// The status to answer instead, if a rule matches this request (and uses it up).
     pub(crate) fn take(&self, path: &str, is_post_message: bool) -> Option<u16> {
         if self.pending.load(Ordering::Acquire) == 0 {

@@ -10,8 +10,6 @@ use crate::{RateInfo, SendOutcome};
 
 /// The per-room limit's error text (the token limit's 429 has a different one).
 const ROOM_LIMIT_TEXT: &str = "per room";
-/// How long to rest a room after its 429: its window is 10 s.
-pub const ROOM_PAUSE: Duration = Duration::from_secs(10);
 
 #[derive(Deserialize)]
 struct Errors {
@@ -36,7 +34,13 @@ pub fn rate_info(headers: &HeaderMap) -> Option<RateInfo> {
     })
 }
 
-pub fn classify(status: u16, error: &str, rate: Option<RateInfo>) -> SendOutcome {
+/// `room_pause`: how long a room rests after its 429 (its window, 10 s on real Chatwork).
+pub fn classify(
+    status: u16,
+    error: &str,
+    rate: Option<RateInfo>,
+    room_pause: Duration,
+) -> SendOutcome {
     match status {
         200..=299 => SendOutcome::Delivered { message_id: None },
         401 => SendOutcome::CredentialRejected,
@@ -51,7 +55,7 @@ pub fn classify(status: u16, error: &str, rate: Option<RateInfo>) -> SendOutcome
                 None if !room_text => SendOutcome::Retry {
                     after: Some(Duration::from_secs(60)),
                 },
-                _ => SendOutcome::RoomRateLimited { after: ROOM_PAUSE },
+                _ => SendOutcome::RoomRateLimited { after: room_pause },
             }
         }
         // Not a member, readonly, or no such room: this destination will not work by retrying.
@@ -65,6 +69,8 @@ pub fn classify(status: u16, error: &str, rate: Option<RateInfo>) -> SendOutcome
 mod tests {
     use super::*;
 
+    const ROOM_PAUSE: Duration = Duration::from_secs(10);
+
     fn rate(remaining: u32) -> Option<RateInfo> {
         Some(RateInfo {
             limit: 300,
@@ -77,19 +83,19 @@ mod tests {
     fn room_and_token_429s_are_told_apart() {
         let room = "Rate limit for message posting per room exceeded.";
         assert_eq!(
-            classify(429, room, rate(120)),
+            classify(429, room, rate(120), ROOM_PAUSE),
             SendOutcome::RoomRateLimited { after: ROOM_PAUSE }
         );
         assert_eq!(
-            classify(429, room, rate(0)),
+            classify(429, room, rate(0), ROOM_PAUSE),
             SendOutcome::RoomRateLimited { after: ROOM_PAUSE }
         );
         assert_eq!(
-            classify(429, "Rate limit exceeded", rate(5)),
+            classify(429, "Rate limit exceeded", rate(5), ROOM_PAUSE),
             SendOutcome::RoomRateLimited { after: ROOM_PAUSE }
         );
         assert_eq!(
-            classify(429, "Rate limit exceeded", rate(0)),
+            classify(429, "Rate limit exceeded", rate(0), ROOM_PAUSE),
             SendOutcome::CredentialRateLimited {
                 until_unix: 1_800_000_000
             }
@@ -99,17 +105,23 @@ mod tests {
     #[test]
     fn statuses_map_to_actions() {
         assert_eq!(
-            classify(401, "Invalid API token", None),
+            classify(401, "Invalid API token", None, ROOM_PAUSE),
             SendOutcome::CredentialRejected
         );
-        assert_eq!(classify(403, "", None), SendOutcome::Permanent);
-        assert_eq!(classify(404, "", None), SendOutcome::Permanent);
+        assert_eq!(classify(403, "", None, ROOM_PAUSE), SendOutcome::Permanent);
+        assert_eq!(classify(404, "", None, ROOM_PAUSE), SendOutcome::Permanent);
         assert_eq!(
-            classify(400, "Parameter 'body' is required", None),
+            classify(400, "Parameter 'body' is required", None, ROOM_PAUSE),
             SendOutcome::Permanent
         );
-        assert_eq!(classify(500, "", None), SendOutcome::Retry { after: None });
-        assert_eq!(classify(503, "", None), SendOutcome::Retry { after: None });
+        assert_eq!(
+            classify(500, "", None, ROOM_PAUSE),
+            SendOutcome::Retry { after: None }
+        );
+        assert_eq!(
+            classify(503, "", None, ROOM_PAUSE),
+            SendOutcome::Retry { after: None }
+        );
     }
 
     #[test]

@@ -1,0 +1,10 @@
+//! renkei's integration tests: the real node over HTTP against the fake Chatwork, each test
+//! on SQLite and on PostgreSQL with a database of its own.
+
+mod helpers;
+
+mod api;
+mod connections;
+mod delivery;
+mod durability;
+mod scenarios;

@@ -4,6 +4,7 @@
 pub mod api;
 pub mod auth;
 pub mod error;
+pub mod intake;
 pub mod openapi;
 
 use std::collections::HashMap;
@@ -27,15 +28,18 @@ pub struct AppState {
     pub dispatcher: Arc<Dispatcher>,
     /// Used to verify tokens when a connection is made.
     pub chatwork: Chatwork,
+    pub intake: intake::Intake,
     pub(crate) tenants: Arc<Mutex<HashMap<String, Arc<Tenant>>>>,
 }
 
 impl AppState {
     pub fn new(store: Store, dispatcher: Arc<Dispatcher>, chatwork: Chatwork) -> Self {
+        let intake = intake::Intake::start(store.clone());
         AppState {
             store,
             dispatcher,
             chatwork,
+            intake,
             tenants: Arc::default(),
         }
     }

@@ -10,6 +10,7 @@ use utoipa::ToSchema;
 
 use crate::{list_placeholders, now_ms, values_placeholders, Result, Store, StoreError};
 
+#[derive(Clone)]
 pub struct NewEvent {
     pub event_type: String,
     pub idempotency_key: Option<String>,
@@ -87,15 +88,25 @@ impl Store {
     /// Stores events with their planned deliveries in one transaction. An event whose
     /// idempotency key is already known is not stored again: its first ID is returned.
     pub async fn insert_events(&self, tenant: i64, events: Vec<NewEvent>) -> Result<Vec<Accepted>> {
+        let mut out = self.insert_event_groups(vec![(tenant, events)]).await?;
+        Ok(out.pop().unwrap_or_default())
+    }
+
+    /// Several tenants' batches in one transaction (group commit): one answer per group.
+    pub async fn insert_event_groups(
+        &self,
+        groups: Vec<(i64, Vec<NewEvent>)>,
+    ) -> Result<Vec<Vec<Accepted>>> {
         let now = now_ms();
         let mut tx = self.write.begin().await?;
-        let mut out = Vec::with_capacity(events.len());
-        let mut seen_keys: HashMap<String, i64> = HashMap::new();
-        let mut rows: Vec<(i64, Planned)> = Vec::new();
-        for ev in events {
-            if let Some(key) = &ev.idempotency_key {
-                let known =
-                    match seen_keys.get(key) {
+        let mut answers = Vec::with_capacity(groups.len());
+        let mut seen_keys: HashMap<(i64, String), i64> = HashMap::new();
+        let mut rows: Vec<(i64, i64, Planned)> = Vec::new();
+        for (tenant, events) in groups {
+            let mut out = Vec::with_capacity(events.len());
+            for ev in events {
+                if let Some(key) = &ev.idempotency_key {
+                    let known = match seen_keys.get(&(tenant, key.clone())) {
                         Some(id) => Some(*id),
                         None => sqlx::query_scalar(
                             "SELECT id FROM events WHERE tenant_id = $1 AND idempotency_key = $2",
@@ -105,47 +116,49 @@ impl Store {
                         .fetch_optional(&mut *tx)
                         .await?,
                     };
-                if let Some(id) = known {
-                    out.push(Accepted {
-                        id,
-                        duplicate: true,
-                        connections: Vec::new(),
-                    });
-                    continue;
-                }
-            }
-            let id: i64 = sqlx::query(
-                "INSERT INTO events (tenant_id, type, idempotency_key, targets, title, body, url, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
-            )
-            .bind(tenant)
-            .bind(&ev.event_type)
-            .bind(&ev.idempotency_key)
-            .bind(&ev.targets_json)
-            .bind(&ev.title)
-            .bind(&ev.body)
-            .bind(&ev.url)
-            .bind(now)
-            .fetch_one(&mut *tx)
-            .await?
-            .try_get(0)?;
-            if let Some(key) = ev.idempotency_key {
-                seen_keys.insert(key, id);
-            }
-            let mut connections = Vec::new();
-            for p in ev.planned {
-                if let Outcome::Send { connection_id, .. } = p.outcome {
-                    if !connections.contains(&connection_id) {
-                        connections.push(connection_id);
+                    if let Some(id) = known {
+                        out.push(Accepted {
+                            id,
+                            duplicate: true,
+                            connections: Vec::new(),
+                        });
+                        continue;
                     }
                 }
-                rows.push((id, p));
+                let id: i64 = sqlx::query(
+                    "INSERT INTO events (tenant_id, type, idempotency_key, targets, title, body, url, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+                )
+                .bind(tenant)
+                .bind(&ev.event_type)
+                .bind(&ev.idempotency_key)
+                .bind(&ev.targets_json)
+                .bind(&ev.title)
+                .bind(&ev.body)
+                .bind(&ev.url)
+                .bind(now)
+                .fetch_one(&mut *tx)
+                .await?
+                .try_get(0)?;
+                if let Some(key) = ev.idempotency_key {
+                    seen_keys.insert((tenant, key), id);
+                }
+                let mut connections = Vec::new();
+                for p in ev.planned {
+                    if let Outcome::Send { connection_id, .. } = p.outcome {
+                        if !connections.contains(&connection_id) {
+                            connections.push(connection_id);
+                        }
+                    }
+                    rows.push((tenant, id, p));
+                }
+                out.push(Accepted {
+                    id,
+                    duplicate: false,
+                    connections,
+                });
             }
-            out.push(Accepted {
-                id,
-                duplicate: false,
-                connections,
-            });
+            answers.push(out);
         }
         // Multi-row inserts: one statement per few hundred deliveries.
         for chunk in rows.chunks(400) {
@@ -155,7 +168,7 @@ impl Store {
                 values_placeholders(chunk.len(), DELIVERY_COLS)
             );
             let mut q = sqlx::query(&sql);
-            for (event_id, p) in chunk {
+            for (tenant, event_id, p) in chunk {
                 let (conn, room, mentions, status, code, reason) = match &p.outcome {
                     Outcome::Send {
                         connection_id,
@@ -179,7 +192,7 @@ impl Store {
                     ),
                 };
                 q = q
-                    .bind(tenant)
+                    .bind(*tenant)
                     .bind(*event_id)
                     .bind(p.target.clone())
                     .bind(p.provider.map(|pr| pr.as_str()))
@@ -196,7 +209,7 @@ impl Store {
             q.execute(&mut *tx).await?;
         }
         tx.commit().await?;
-        Ok(out)
+        Ok(answers)
     }
 
     /// An event of this tenant with its deliveries and their attempts.

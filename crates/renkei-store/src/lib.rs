@@ -165,6 +165,11 @@ impl Store {
 
 /// Builds `($1,$2,..),($n+1,..)` for a multi-row insert of `rows` rows of `cols` columns.
 pub(crate) fn values_placeholders(rows: usize, cols: usize) -> String {
+    values_placeholders_from(1, rows, cols)
+}
+
+/// As [`values_placeholders`], numbering from `$first`.
+pub(crate) fn values_placeholders_from(first: usize, rows: usize, cols: usize) -> String {
     let mut s = String::with_capacity(rows * cols * 5);
     for r in 0..rows {
         if r > 0 {
@@ -176,7 +181,7 @@ pub(crate) fn values_placeholders(rows: usize, cols: usize) -> String {
                 s.push(',');
             }
             s.push('$');
-            s.push_str(&(r * cols + c + 1).to_string());
+            s.push_str(&(first + r * cols + c).to_string());
         }
         s.push(')');
     }

@@ -9,7 +9,7 @@
 use renkei_core::model::Mention;
 use sqlx::Row;
 
-use crate::{list_placeholders, now_ms, values_placeholders, Backend, Result, Store};
+use crate::{now_ms, values_placeholders, values_placeholders_from, Backend, Result, Store};
 
 #[derive(Debug, Clone)]
 pub struct QueuedDelivery {
@@ -125,20 +125,23 @@ impl Store {
         Ok(())
     }
 
-    /// The oldest pending deliveries of a lane, in queue order (which is also per-room order).
+    /// The oldest pending deliveries of a lane with an ID above `after_id`, in queue order
+    /// (which is also per-room order).
     pub async fn pending_for_lane(
         &self,
         connection_id: i64,
+        after_id: i64,
         limit: i64,
     ) -> Result<Vec<QueuedDelivery>> {
         let rows = sqlx::query(
             "SELECT d.id, d.tenant_id, d.event_id, d.room, d.mentions, d.attempts, d.next_attempt_at, d.first_attempt_at, \
              e.title, e.body, e.url \
              FROM deliveries d JOIN events e ON e.id = d.event_id \
-             WHERE d.connection_id = $1 AND d.status = 'pending' ORDER BY d.id LIMIT $2",
+             WHERE d.connection_id = $1 AND d.status = 'pending' AND d.id > $3 ORDER BY d.id LIMIT $2",
         )
         .bind(connection_id)
         .bind(limit)
+        .bind(after_id)
         .fetch_all(&self.read)
         .await?;
         rows.iter()
@@ -187,43 +190,28 @@ impl Store {
             }
             q.execute(&mut *tx).await?;
         }
-        // Delivered ones in one statement: the hot path.
-        let delivered: Vec<&AttemptRecord> = records
+        // Delivered ones in one statement per chunk: the hot path. `UPDATE … FROM (VALUES …)`
+        // works on both backends; VALUES columns are named column1, column2, … on both.
+        let delivered: Vec<(&AttemptRecord, Option<&String>)> = records
             .iter()
-            .filter(|a| matches!(a.completion, Completion::Delivered { .. }))
+            .filter_map(|a| match &a.completion {
+                Completion::Delivered { message_id } => Some((a, message_id.as_ref())),
+                _ => None,
+            })
             .collect();
-        let (with_id, without_id): (Vec<_>, Vec<_>) = delivered.into_iter().partition(|a| {
-            matches!(
-                &a.completion,
-                Completion::Delivered {
-                    message_id: Some(_)
-                }
-            )
-        });
-        for a in with_id {
-            let Completion::Delivered { message_id } = &a.completion else {
-                continue;
-            };
-            sqlx::query(
-                "UPDATE deliveries SET status = 'delivered', message_id = $1, attempts = attempts + 1, \
-                 first_attempt_at = COALESCE(first_attempt_at, $2), updated_at = $3 WHERE id = $4 AND status = 'pending'",
-            )
-            .bind(message_id.clone())
-            .bind(a.started_at)
-            .bind(now)
-            .bind(a.delivery_id)
-            .execute(&mut *tx)
-            .await?;
-        }
-        if !without_id.is_empty() {
+        for chunk in delivered.chunks(300) {
             let sql = format!(
-                "UPDATE deliveries SET status = 'delivered', attempts = attempts + 1, \
-                 first_attempt_at = COALESCE(first_attempt_at, updated_at), updated_at = $1 WHERE status = 'pending' AND id IN ({})",
-                list_placeholders(2, without_id.len())
+                "UPDATE deliveries SET status = 'delivered', message_id = v.column2, attempts = attempts + 1, \
+                 first_attempt_at = COALESCE(first_attempt_at, v.column3), updated_at = $1 \
+                 FROM (VALUES {}) AS v WHERE deliveries.id = v.column1 AND deliveries.status = 'pending'",
+                values_placeholders_from(2, chunk.len(), 3)
             );
             let mut q = sqlx::query(&sql).bind(now);
-            for a in without_id {
-                q = q.bind(a.delivery_id);
+            for (a, message_id) in chunk {
+                q = q
+                    .bind(a.delivery_id)
+                    .bind(message_id.cloned())
+                    .bind(a.started_at);
             }
             q.execute(&mut *tx).await?;
         }

@@ -71,9 +71,25 @@ struct Lane {
     room_windows: HashMap<String, SlidingWindow>,
     room_paused: HashMap<String, Instant>,
     paused_until: Option<Instant>,
-    last_fetch_full: bool,
+    /// The last fetch was cut at its limit: more pending rows wait in the database.
+    more_in_db: bool,
+    /// Highest delivery ID fetched so far.
+    max_seen: i64,
     last_check: Instant,
 }
+
+/// What the lane must read from the queue before its next round.
+enum Fetch {
+    Nothing,
+    /// Deliveries newer than the newest seen (after a wake-up).
+    New,
+    /// The connection and the whole head of the queue.
+    Full,
+}
+
+/// Even when woken for new work only, re-read everything this often (pauses set by other
+/// nodes, deliveries cancelled or committed out of ID order).
+const FULL_CHECK_EVERY: Duration = Duration::from_secs(5);
 
 enum Stop {
     Idle,
@@ -109,27 +125,34 @@ impl Lane {
             room_windows: HashMap::new(),
             room_paused: HashMap::new(),
             paused_until: None,
-            last_fetch_full: false,
+            more_in_db: false,
+            max_seen: 0,
             last_check: Instant::now(),
             provider,
             dispatcher,
         };
         lane.apply_pause(conn.paused_until);
         let mut in_flight: FuturesUnordered<InFlight> = FuturesUnordered::new();
-        let mut need_fetch = true;
+        let mut fetch = Fetch::Full;
         let cfg = lane.dispatcher.config.clone();
         let outcome = loop {
             if *stop.borrow() {
                 break Stop::Requested;
             }
-            if need_fetch || lane.last_check.elapsed() > Duration::from_secs(5) {
-                if !lane.refresh().await? {
-                    break Stop::Broken;
+            if lane.last_check.elapsed() > FULL_CHECK_EVERY {
+                fetch = Fetch::Full;
+            }
+            match std::mem::replace(&mut fetch, Fetch::Nothing) {
+                Fetch::Full => {
+                    if !lane.refresh().await? {
+                        break Stop::Broken;
+                    }
+                    if lane.queue.is_empty() && in_flight.is_empty() && lane.results.is_empty() {
+                        break Stop::Idle;
+                    }
                 }
-                need_fetch = false;
-                if lane.queue.is_empty() && in_flight.is_empty() && lane.results.is_empty() {
-                    break Stop::Idle;
-                }
+                Fetch::New => lane.fetch_new().await?,
+                Fetch::Nothing => {}
             }
             let next_due = lane.start_sends(&mut in_flight, cfg.lane_concurrency);
             let flush_at = lane.flush_due.map(tokio::time::Instant::from_std);
@@ -139,14 +162,14 @@ impl Lane {
                     if lane.finish(done, in_flight.len()).await? {
                         break Stop::Broken;
                     }
-                    if lane.queue.len() < (cfg.lane_batch as usize) / 2 && lane.last_fetch_full {
-                        need_fetch = true;
-                    }
                     if lane.queue.is_empty() && in_flight.is_empty() {
-                        need_fetch = true;
+                        // Looks idle: a full look confirms it before the lane ends.
+                        fetch = Fetch::Full;
+                    } else if lane.queue.len() < (cfg.lane_batch as usize) / 2 && lane.more_in_db {
+                        fetch = Fetch::New;
                     }
                 }
-                _ = wake.notified() => need_fetch = true,
+                _ = wake.notified() => fetch = Fetch::New,
                 _ = sleep_until(flush_at) => lane.flush().await?,
                 _ = sleep_until(wake_at) => {}
                 _ = stop.changed() => {}
@@ -188,17 +211,40 @@ impl Lane {
         self.credentials = Arc::new(creds);
         self.apply_pause(conn.paused_until);
         let limit = self.dispatcher.config.lane_batch;
-        let rows = store.pending_for_lane(self.connection, limit).await?;
-        self.last_fetch_full = rows.len() as i64 == limit;
+        let rows = store.pending_for_lane(self.connection, 0, limit).await?;
+        self.more_in_db = rows.len() as i64 == limit;
         let fetched: HashSet<i64> = rows.iter().map(|d| d.id).collect();
         // Deliveries settled elsewhere (cancelled, failed by a 401) are no longer ours.
         self.queue.retain(|id, _| fetched.contains(id));
+        self.merge(rows);
+        Ok(true)
+    }
+
+    /// Fetches only deliveries newer than any seen: cheap enough to do on every wake-up.
+    /// (One committed late with a lower ID is found by the next full refresh.)
+    async fn fetch_new(&mut self) -> renkei_store::Result<()> {
+        let room = self.dispatcher.config.lane_batch - self.queue.len() as i64;
+        if room <= 0 {
+            self.more_in_db = true;
+            return Ok(());
+        }
+        let rows = self
+            .dispatcher
+            .store
+            .pending_for_lane(self.connection, self.max_seen, room)
+            .await?;
+        self.more_in_db = rows.len() as i64 == room;
+        self.merge(rows);
+        Ok(())
+    }
+
+    fn merge(&mut self, rows: Vec<QueuedDelivery>) {
         for d in rows {
+            self.max_seen = self.max_seen.max(d.id);
             if !self.uncommitted.contains(&d.id) {
                 self.queue.entry(d.id).or_insert(d);
             }
         }
-        Ok(true)
     }
 
     /// Starts every send that is allowed now; returns when the next blocked one may go.

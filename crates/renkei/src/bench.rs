@@ -243,7 +243,10 @@ async fn fresh_db(args: &BenchArgs, dir: &Path) -> anyhow::Result<(String, Optio
 pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let (db, pg_db) = fresh_db(&args, dir.path()).await?;
-    let config = FakeChatworkConfig { limits_enabled: false, ..Default::default() };
+    let config = FakeChatworkConfig {
+        limits_enabled: false,
+        ..Default::default()
+    };
     let fake = FakeChatwork::spawn(config).await?;
     let fk = &fake.fake;
     let env = node_env(&db, dir.path(), &fake.base_url());

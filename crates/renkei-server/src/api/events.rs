@@ -177,8 +177,16 @@ async fn accept(
     }
     let snapshot = state.store.snapshot(tenant, &all).await?;
     let mut new_events = Vec::with_capacity(events.len());
+    let mut modes = std::collections::HashMap::new();
     for ev in events {
-        let mode = state.store.delivery_mode(tenant, &ev.event_type).await?;
+        let mode = match modes.get(&ev.event_type) {
+            Some(m) => *m,
+            None => {
+                let m = state.store.delivery_mode(tenant, &ev.event_type).await?;
+                modes.insert(ev.event_type.clone(), m);
+                m
+            }
+        };
         let planned = routing::plan(&snapshot, &targets(&ev.to), mode);
         new_events.push(NewEvent {
             targets_json: serde_json::to_string(&ev.to).expect("serialisable"),
@@ -190,7 +198,7 @@ async fn accept(
             planned,
         });
     }
-    let accepted = state.store.insert_events(tenant, new_events).await?;
+    let accepted = state.intake.submit(tenant, new_events).await?;
     let mut conns: Vec<i64> = accepted
         .iter()
         .flat_map(|a| a.connections.iter().copied())

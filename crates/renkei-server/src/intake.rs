@@ -1,0 +1,104 @@
+//! Group commit for event intake. Concurrent requests hand their events to a writer task,
+//! which stores everything waiting in one transaction: one commit (one WAL append on SQLite)
+//! serves many requests. Each request still gets its answer only after the commit.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use renkei_store::events::{Accepted, NewEvent};
+use renkei_store::{Backend, Store, StoreError};
+use tokio::sync::{mpsc, oneshot};
+use tracing::warn;
+
+/// Events per transaction at most; beyond it the writer commits and starts another.
+const MAX_EVENTS_PER_COMMIT: usize = 2000;
+
+struct Job {
+    tenant: i64,
+    events: Vec<NewEvent>,
+    reply: oneshot::Sender<Result<Vec<Accepted>, StoreError>>,
+}
+
+#[derive(Clone)]
+pub struct Intake {
+    writers: Arc<Vec<mpsc::Sender<Job>>>,
+    next: Arc<AtomicUsize>,
+}
+
+impl Intake {
+    /// SQLite has one writer anyway; PostgreSQL commits in parallel, so it gets several.
+    pub fn start(store: Store) -> Intake {
+        let count = match store.backend() {
+            Backend::Sqlite => 1,
+            Backend::Postgres => 4,
+        };
+        let writers = (0..count)
+            .map(|_| {
+                let (tx, rx) = mpsc::channel(4096);
+                tokio::spawn(writer(store.clone(), rx));
+                tx
+            })
+            .collect();
+        Intake {
+            writers: Arc::new(writers),
+            next: Arc::default(),
+        }
+    }
+
+    pub async fn submit(
+        &self,
+        tenant: i64,
+        events: Vec<NewEvent>,
+    ) -> Result<Vec<Accepted>, StoreError> {
+        let (reply, answer) = oneshot::channel();
+        let i = self.next.fetch_add(1, Ordering::Relaxed) % self.writers.len();
+        let closed = || StoreError::Conflict("the intake writer has stopped".into());
+        self.writers[i]
+            .send(Job {
+                tenant,
+                events,
+                reply,
+            })
+            .await
+            .map_err(|_| closed())?;
+        answer.await.map_err(|_| closed())?
+    }
+}
+
+async fn writer(store: Store, mut rx: mpsc::Receiver<Job>) {
+    while let Some(first) = rx.recv().await {
+        let mut size = first.events.len();
+        let mut jobs = vec![first];
+        while size < MAX_EVENTS_PER_COMMIT {
+            match rx.try_recv() {
+                Ok(j) => {
+                    size += j.events.len();
+                    jobs.push(j);
+                }
+                Err(_) => break,
+            }
+        }
+        let groups = jobs.iter().map(|j| (j.tenant, j.events.clone())).collect();
+        match store.insert_event_groups(groups).await {
+            Ok(answers) => {
+                for (job, answer) in jobs.into_iter().zip(answers) {
+                    let _ = job.reply.send(Ok(answer));
+                }
+            }
+            // One job's failure (e.g. two nodes racing on one idempotency key) must not fail
+            // the others: store them one by one.
+            Err(e) if jobs.len() > 1 => {
+                warn!(error = %e, jobs = jobs.len(), "group commit failed; storing its requests one by one");
+                for job in jobs {
+                    let res = store.insert_events(job.tenant, job.events).await;
+                    let _ = job.reply.send(res);
+                }
+            }
+            Err(e) => {
+                for job in jobs {
+                    let _ = job.reply.send(Err(StoreError::Conflict(e.to_string())));
+                }
+            }
+        }
+    }
+}

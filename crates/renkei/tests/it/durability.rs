@@ -295,8 +295,124 @@ async fn two_nodes_share_the_queue(b: Backend) {
     b_node.shutdown().await;
 }
 
+/// The real binary on SIGTERM: the send in flight completes and is recorded once; and at
+/// debug log level neither the token nor the API key appears in its logs.
+async fn sigterm_finishes_in_flight_and_logs_no_secret(b: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(db) = fresh_database(b, dir.path()).await else {
+        return;
+    };
+    let fake = FakeChatwork::spawn(FakeChatworkConfig::default().scaled(SCALE))
+        .await
+        .unwrap();
+    let mut env = binary_env(&db, &fake.base_url(), dir.path());
+    env.retain(|(k, _)| *k != "RENKEI_LOG");
+    env.push(("RENKEI_LOG", "debug".into()));
+    let log_path = dir.path().join("node.log");
+    let port = free_port();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_renkei"));
+    cmd.args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log_path).unwrap());
+    for (k, v) in &env {
+        cmd.env(k, v);
+    }
+    let mut node = Proc(cmd.spawn().unwrap());
+    wait_healthy(port).await;
+
+    let secret = "sigterm-secret-token-Zq81";
+    fake.fake.add_account(secret, 10, "事務所");
+    let mut create = Command::new(env!("CARGO_BIN_EXE_renkei"));
+    create.args(["tenant", "create", "--name", "t"]);
+    for (k, v) in &env {
+        create.env(k, v);
+    }
+    let out = create.output().unwrap();
+    let key = serde_json::from_slice::<Value>(&out.stdout).unwrap()["api_key"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let http = reqwest::Client::new();
+    let base = format!("http://127.0.0.1:{port}/api/v1");
+    let conn: Value = http
+        .post(format!("{base}/connections"))
+        .bearer_auth(&key)
+        .json(&json!({"provider": "chatwork", "owner": {"tenant": true}, "credentials": {"api_token": secret}}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let my_chat: i64 = conn["default_room"].as_str().unwrap().parse().unwrap();
+    fake.fake.set_delay(Duration::from_millis(800));
+    let ev: Value = http
+        .post(format!("{base}/events"))
+        .bearer_auth(&key)
+        .json(&json!({"type": "t", "to": {"tenant": true}, "title": "in flight at SIGTERM"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let pid = node.0.id().to_string();
+    assert!(Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
+    let status = node.0.wait().unwrap();
+    assert!(status.success(), "renkei exited with {status}");
+    assert_eq!(fake.fake.messages(my_chat).len(), 1);
+
+    fake.fake.set_delay(Duration::ZERO);
+    let port2 = free_port();
+    let _node2 = start_binary(&env, port2);
+    wait_healthy(port2).await;
+    let detail: Value = http
+        .get(format!(
+            "http://127.0.0.1:{port2}/api/v1/events/{}",
+            ev["id"]
+        ))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(detail["deliveries"][0]["status"], "delivered", "{detail:#}");
+    assert_eq!(
+        detail["deliveries"][0]["attempts"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        fake.fake.messages(my_chat).len(),
+        1,
+        "resent after a graceful stop"
+    );
+
+    let log = std::fs::read_to_string(&log_path).unwrap();
+    assert!(
+        log.len() > 1000,
+        "expected debug logs, got {} bytes",
+        log.len()
+    );
+    assert!(
+        !log.contains("sigterm-secret-token"),
+        "the token appeared in the logs"
+    );
+    assert!(!log.contains(&key), "the API key appeared in the logs");
+}
+
 crate::on_both_backends!(
     graceful_shutdown_finishes_attempts_in_flight,
     sigkill_loses_nothing,
-    two_nodes_share_the_queue
+    two_nodes_share_the_queue,
+    sigterm_finishes_in_flight_and_logs_no_secret,
 );

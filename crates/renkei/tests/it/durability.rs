@@ -203,12 +203,12 @@ async fn sigkill_loses_nothing(b: Backend) {
     );
 }
 
-/// Two nodes on one PostgreSQL: both take events, share the lanes, no double sends, and the
-/// token limits hold; stopping one hands its lanes to the other.
-async fn two_nodes_share_the_queue(b: Backend) {
-    if b == Backend::Sqlite {
-        return; // several nodes is a PostgreSQL deployment
-    }
+/// Two nodes on one PostgreSQL: both take events, one sends for the other, no double sends,
+/// and the token limits hold; stopping the sending node hands its lanes to the other.
+/// (PostgreSQL only: several nodes is a PostgreSQL deployment.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_nodes_share_the_queue_on_postgres() {
+    let b = Backend::Postgres;
     let dir = tempfile::tempdir().unwrap();
     let Some(db) = fresh_database(b, dir.path()).await else {
         return;
@@ -221,36 +221,49 @@ async fn two_nodes_share_the_queue(b: Backend) {
     s1.secret_key = Some(renkei_store::SecretBox::generate_base64());
     let mut s2 = s1.clone();
     s2.node_id = Some("node-b".into());
-    let a = Node::start(&s1).await.unwrap();
-    let b_node = Node::start(&s2).await.unwrap();
-    let (_, key) = a.store.create_tenant("Two nodes").await.unwrap();
     let http = reqwest::Client::new();
-
-    let conns = 4;
-    for i in 0..conns {
-        let token = format!("tok-{i}");
-        fake.fake.add_account(&token, 100 + i, "acct");
-        fake.fake.add_room(7000 + i, "room", &[(100 + i, "admin")]);
-        let resp = http.post(format!("{}/api/v1/connections", b_node.url())).bearer_auth(&key)
-            .json(&json!({"provider": "chatwork", "owner": {"tenant": true}, "credentials": {"api_token": token}, "room": (7000 + i).to_string()}))
-            .send().await.unwrap();
-        assert_eq!(resp.status(), 201);
-    }
-    // 320 events x 4 connections = 1,280 posts; each token sends 320: more than one window.
-    let per_node = 160;
-    for (node, tag) in [(&a, "a"), (&b_node, "b")] {
-        let events: Vec<Value> = (0..per_node)
+    let post_events = async |node: &Node, key: &str, tag: &str, n: usize| {
+        let events: Vec<Value> = (0..n)
             .map(|i| json!({"type": "t", "to": {"tenant": true}, "title": format!("{tag}-{i}")}))
             .collect();
         let resp = http
             .post(format!("{}/api/v1/events/batch", node.url()))
-            .bearer_auth(&key)
+            .bearer_auth(key)
             .json(&json!({"events": events}))
             .send()
             .await
             .unwrap();
         assert_eq!(resp.status(), 202);
+    };
+
+    // Node A alone: it takes the lanes of four tokens.
+    let a = Node::start(&s1).await.unwrap();
+    let (_, key) = a.store.create_tenant("Two nodes").await.unwrap();
+    let conns = 4;
+    for i in 0..conns {
+        let token = format!("tok-{i}");
+        fake.fake.add_account(&token, 100 + i, "acct");
+        fake.fake.add_room(7000 + i, "room", &[(100 + i, "admin")]);
+        let resp = http
+            .post(format!("{}/api/v1/connections", a.url()))
+            .bearer_auth(&key)
+            .json(&json!({"provider": "chatwork", "owner": {"tenant": true}, "credentials": {"api_token": token}, "room": (7000 + i).to_string()}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 201);
     }
+    // 320 events x 4 connections = 1,280 posts; each token sends 320: more than one window.
+    let per_node = 160;
+    post_events(&a, &key, "a", per_node).await;
+    eventually(Duration::from_secs(20), "node A sending", async || {
+        fake.fake.all_messages().len() >= 40
+    })
+    .await;
+
+    // Node B joins and takes events; A, holding the lanes, sends them.
+    let b_node = Node::start(&s2).await.unwrap();
+    post_events(&b_node, &key, "b", per_node).await;
     eventually(Duration::from_secs(20), "a third delivered", async || {
         fake.fake.all_messages().len() >= 400
     })
@@ -413,6 +426,5 @@ async fn sigterm_finishes_in_flight_and_logs_no_secret(b: Backend) {
 crate::on_both_backends!(
     graceful_shutdown_finishes_attempts_in_flight,
     sigkill_loses_nothing,
-    two_nodes_share_the_queue,
     sigterm_finishes_in_flight_and_logs_no_secret,
 );

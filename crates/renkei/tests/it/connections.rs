@@ -179,19 +179,15 @@ async fn disconnect_cancels_pending_and_touches_nothing_else(b: Backend) {
     assert_eq!(ev["deliveries"][0]["status"], "skipped");
     assert_eq!(ev["deliveries"][0]["reason_code"], "no_connection");
     // Nothing more reached the deleted account after the delete.
-    let office_posts_after = app
-        .fake()
-        .requests()
-        .iter()
-        .filter(|r| r.token_last4.as_deref() == Some("1111") && r.path.contains("messages"))
-        .count();
+    let office_posts = || {
+        let reqs = app.fake().requests();
+        reqs.iter()
+            .filter(|r| r.token_last4.as_deref() == Some("1111") && r.path.contains("messages"))
+            .count()
+    };
+    let office_posts_after = office_posts();
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let again = app
-        .fake()
-        .requests()
-        .iter()
-        .filter(|r| r.token_last4.as_deref() == Some("1111") && r.path.contains("messages"))
-        .count();
+    let again = office_posts();
     assert_eq!(office_posts_after, again);
     eventually(Duration::from_secs(5), "lane released", async || {
         app.node()

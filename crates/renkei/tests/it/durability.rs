@@ -42,7 +42,7 @@ async fn graceful_shutdown_finishes_attempts_in_flight(b: Backend) {
     assert_eq!(app.fake().messages(my_chat).len(), 1);
 }
 
-struct Proc(Child);
+pub(crate) struct Proc(pub Child);
 
 impl Drop for Proc {
     fn drop(&mut self) {
@@ -51,7 +51,7 @@ impl Drop for Proc {
     }
 }
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -73,18 +73,42 @@ fn binary_env(db: &str, fake_url: &str, dir: &std::path::Path) -> Vec<(&'static 
     ]
 }
 
-fn start_binary(env: &[(&'static str, String)], port: u16) -> Proc {
+/// The renkei binary with the test's environment.
+pub(crate) fn renkei(env: &[(&'static str, String)]) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_renkei"));
+    cmd.envs(env.iter().map(|(k, v)| (*k, v.as_str())));
+    cmd
+}
+
+fn start_binary(env: &[(&'static str, String)], port: u16) -> Proc {
+    start_binary_logging(env, port, Stdio::inherit())
+}
+
+fn start_binary_logging(env: &[(&'static str, String)], port: u16, stderr: Stdio) -> Proc {
+    let mut cmd = renkei(env);
     cmd.args(["serve", "--listen", &format!("127.0.0.1:{port}")])
         .stdout(Stdio::null())
-        .stderr(Stdio::inherit());
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
+        .stderr(stderr);
     Proc(cmd.spawn().expect("start renkei"))
 }
 
-async fn wait_healthy(port: u16) {
+/// `renkei tenant create`, as a user would run it; returns the API key.
+pub(crate) fn create_tenant_with_cli(env: &[(&'static str, String)]) -> String {
+    let out = renkei(env)
+        .args(["tenant", "create", "--name", "CLI tenant"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let tenant: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(tenant["id"].is_i64(), "{tenant}");
+    tenant["api_key"].as_str().unwrap().to_string()
+}
+
+pub(crate) async fn wait_healthy(port: u16) {
     eventually(Duration::from_secs(30), "renkei healthy", async || {
         reqwest::get(format!("http://127.0.0.1:{port}/healthz"))
             .await
@@ -107,22 +131,7 @@ async fn sigkill_loses_nothing(b: Backend) {
     let mut node = start_binary(&env, port);
     wait_healthy(port).await;
 
-    // The CLI makes the tenant, as a user would.
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_renkei"));
-    cmd.args(["tenant", "create", "--name", "Kill test"]);
-    for (k, v) in &env {
-        cmd.env(k, v);
-    }
-    let out = cmd.output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let tenant: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let key = tenant["api_key"].as_str().unwrap().to_string();
-    assert!(tenant["id"].is_i64());
-
+    let key = create_tenant_with_cli(&env);
     let http = reqwest::Client::new();
     let base = format!("http://127.0.0.1:{port}/api/v1");
     fake.fake.add_account("office", 10, "事務所");
@@ -323,28 +332,13 @@ async fn sigterm_finishes_in_flight_and_logs_no_secret(b: Backend) {
     env.push(("RENKEI_LOG", "debug".into()));
     let log_path = dir.path().join("node.log");
     let port = free_port();
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_renkei"));
-    cmd.args(["serve", "--listen", &format!("127.0.0.1:{port}")])
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(&log_path).unwrap());
-    for (k, v) in &env {
-        cmd.env(k, v);
-    }
-    let mut node = Proc(cmd.spawn().unwrap());
+    let mut node =
+        start_binary_logging(&env, port, std::fs::File::create(&log_path).unwrap().into());
     wait_healthy(port).await;
 
     let secret = "sigterm-secret-token-Zq81";
     fake.fake.add_account(secret, 10, "事務所");
-    let mut create = Command::new(env!("CARGO_BIN_EXE_renkei"));
-    create.args(["tenant", "create", "--name", "t"]);
-    for (k, v) in &env {
-        create.env(k, v);
-    }
-    let out = create.output().unwrap();
-    let key = serde_json::from_slice::<Value>(&out.stdout).unwrap()["api_key"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let key = create_tenant_with_cli(&env);
     let http = reqwest::Client::new();
     let base = format!("http://127.0.0.1:{port}/api/v1");
     let conn: Value = http

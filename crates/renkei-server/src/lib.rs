@@ -9,7 +9,6 @@ pub mod openapi;
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum::routing::{get, post, put};
 use axum::Router;
@@ -85,6 +84,3 @@ pub async fn serve(
         .with_graceful_shutdown(shutdown)
         .await
 }
-
-/// Default time for a provider request.
-pub const PROVIDER_TIMEOUT: Duration = Duration::from_secs(15);

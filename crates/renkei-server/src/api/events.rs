@@ -136,32 +136,28 @@ async fn accept(
     tenant: i64,
     events: Vec<EventBody>,
 ) -> Result<Vec<Accepted>, ApiError> {
-    let problems: Vec<_> = events
+    let mut problems: Vec<(usize, ApiError)> = events
         .iter()
         .enumerate()
-        .filter_map(|(i, ev)| {
-            validate(ev)
-                .err()
-                .map(|e| json!({"index": i, "code": e.code, "message": e.message}))
-        })
+        .filter_map(|(i, ev)| validate(ev).err().map(|e| (i, e)))
         .collect();
-    if !problems.is_empty() {
-        let first = problems[0]["message"]
-            .as_str()
-            .unwrap_or_default()
-            .to_string();
-        if events.len() == 1 {
-            return Err(validate(&events[0]).unwrap_err());
+    if events.len() == 1 {
+        if let Some((_, e)) = problems.pop() {
+            return Err(e);
         }
-        return Err(ApiError::unprocessable(
-            "invalid_events",
-            format!(
-                "{} of {} events are invalid; nothing was stored. First: {first}",
-                problems.len(),
-                events.len()
-            ),
-        )
-        .with_details(json!(problems)));
+    }
+    if let Some((_, first)) = problems.first() {
+        let message = format!(
+            "{} of {} events are invalid; nothing was stored. First: {}",
+            problems.len(),
+            events.len(),
+            first.message
+        );
+        let details: Vec<_> = problems
+            .iter()
+            .map(|(i, e)| json!({"index": i, "code": e.code, "message": e.message}))
+            .collect();
+        return Err(ApiError::unprocessable("invalid_events", message).with_details(json!(details)));
     }
     let mut all = Targets::default();
     for ev in &events {

@@ -3,6 +3,7 @@
 //! Nothing here performs I/O, so every rule is unit-tested directly.
 
 pub mod ids;
+pub mod import;
 pub mod model;
 pub mod ratelimit;
 pub mod render;

@@ -114,6 +114,8 @@ pub struct Notice {
     pub title: String,
     pub body: String,
     pub url: Option<String>,
+    /// A signed link the reader opens to confirm they saw the notice.
+    pub confirm_url: Option<String>,
 }
 
 /// Someone a rendered notice must mention (`[To:123] 山田さん` on Chatwork).

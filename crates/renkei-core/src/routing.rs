@@ -1,12 +1,17 @@
 //! Who receives an event: targets → planned deliveries, each with the reasons that led there.
 //!
 //! The store loads a [`Snapshot`] of the tenant's configuration; [`plan`] turns an event's
-//! targets into deliveries (or `skipped` entries that say why nothing was sent), so the
-//! same rules serve intake and, later, route previews.
+//! targets into deliveries (or `skipped` entries that say why nothing was sent). The same
+//! function serves intake and `POST /route-preview`, so a preview is exactly what would happen.
+
+mod members;
+mod rooms;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use crate::model::{DeliveryMode, Mention, Owner, Provider};
+
+pub use rooms::group_room;
 
 #[derive(Debug, Clone)]
 pub struct ConnectionView {
@@ -19,6 +24,8 @@ pub struct ConnectionView {
     pub default_room: Option<String>,
     /// The provider account the credentials act as.
     pub account_id: Option<String>,
+    /// The owner can switch a connection off without deleting it.
+    pub enabled: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -47,18 +54,52 @@ pub struct MemberView {
     pub identities: BTreeMap<Provider, String>,
 }
 
-/// The tenant's configuration as routing needs it. Maps are keyed by external ID.
+/// The tenant's configuration as routing needs it. Member and client maps are keyed by
+/// external ID, groups by row ID.
 #[derive(Debug, Clone, Default)]
 pub struct Snapshot {
     pub connections: Vec<ConnectionView>,
     pub clients: HashMap<String, ClientView>,
     pub groups: HashMap<i64, GroupView>,
     pub members: HashMap<String, MemberView>,
+    /// Members (external IDs) of each group, for direct delivery to a group.
+    pub group_members: HashMap<i64, Vec<String>>,
+    /// A member's own choice per (member ID, event type, provider).
+    pub member_prefs: HashMap<(i64, String, Provider), bool>,
+    /// The tenant's default per (event type, provider); absent means on.
+    pub type_defaults: HashMap<(String, Provider), bool>,
 }
 
 impl Snapshot {
     fn group_by_external(&self, ext: &str) -> Option<&GroupView> {
         self.groups.values().find(|g| g.external_id == ext)
+    }
+
+    fn connection(&self, id: i64) -> Option<&ConnectionView> {
+        self.connections.iter().find(|c| c.id == id)
+    }
+
+    /// The group and every group below it, each once.
+    pub fn subtree(&self, root: i64) -> Vec<i64> {
+        let mut out = vec![root];
+        let mut i = 0;
+        while i < out.len() {
+            let parent = out[i];
+            let mut children: Vec<i64> = self
+                .groups
+                .values()
+                .filter(|g| g.parent == Some(parent))
+                .map(|g| g.id)
+                .collect();
+            children.sort_unstable();
+            for c in children {
+                if !out.contains(&c) {
+                    out.push(c);
+                }
+            }
+            i += 1;
+        }
+        out
     }
 }
 
@@ -68,6 +109,8 @@ pub struct Targets {
     pub clients: Vec<String>,
     pub groups: Vec<String>,
     pub members: Vec<String>,
+    /// Direct delivery to a group also reaches the members of its sub-groups.
+    pub subgroups: bool,
 }
 
 /// One delivery the event will make, or one target that yields none.
@@ -79,6 +122,8 @@ pub struct Planned {
     pub outcome: Outcome,
     /// Human-readable chain of decisions, first to last.
     pub reasons: Vec<String>,
+    /// Things that work but not as the sender probably hopes (e.g. a mention with no badge).
+    pub warnings: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -93,23 +138,46 @@ pub enum Outcome {
     },
 }
 
-/// Turns targets into deliveries. Deliveries to the same room through the same connection are
-/// merged into one post that mentions everyone concerned.
-pub fn plan(snapshot: &Snapshot, targets: &Targets, mode: DeliveryMode) -> Vec<Planned> {
+/// Rooms of the form `dm:<account>` are direct chats, resolved when sending (Chatwork: from
+/// the bot's contacts).
+const DIRECT_PREFIX: &str = "dm:";
+
+pub fn direct_room(account_id: &str) -> String {
+    format!("{DIRECT_PREFIX}{account_id}")
+}
+
+/// The account a direct destination is for, or `None` for a plain room.
+pub fn direct_account(room: &str) -> Option<&str> {
+    room.strip_prefix(DIRECT_PREFIX)
+}
+
+/// What routing needs to know about the event itself.
+#[derive(Debug, Clone, Copy)]
+pub struct EventKind<'a> {
+    pub event_type: &'a str,
+    pub mode: DeliveryMode,
+}
+
+/// Turns targets into deliveries. Deliveries to the same destination through the same
+/// connection are merged into one post that mentions everyone concerned.
+pub fn plan(snapshot: &Snapshot, targets: &Targets, kind: EventKind<'_>) -> Vec<Planned> {
     let mut out = Vec::new();
     if targets.tenant {
-        plan_tenant(snapshot, &mut out);
+        rooms::plan_tenant(snapshot, &mut out);
     }
     for ext in dedup(&targets.clients) {
-        plan_client(snapshot, ext, &mut out);
+        rooms::plan_client(snapshot, ext, &mut out);
     }
     for ext in dedup(&targets.groups) {
-        plan_group(snapshot, ext, mode, &mut out);
+        members::plan_group(snapshot, ext, targets.subgroups, kind, &mut out);
     }
     for ext in dedup(&targets.members) {
-        plan_member(snapshot, ext, mode, &mut out);
+        members::plan_member(snapshot, ext, kind, &mut out);
     }
-    merge_same_destination(out)
+    let out = apply_switches(snapshot, kind, out);
+    let mut out = merge_same_destination(out);
+    warn_self_mentions(snapshot, &mut out);
+    out
 }
 
 fn dedup(v: &[String]) -> impl Iterator<Item = &String> {
@@ -123,6 +191,7 @@ fn skip(target: String, provider: Option<Provider>, code: &'static str, reason: 
         provider,
         outcome: Outcome::Skip { code },
         reasons: vec![reason],
+        warnings: Vec::new(),
     }
 }
 
@@ -136,272 +205,53 @@ fn send(target: String, c: &ConnectionView, room: String, reasons: Vec<String>) 
             mentions: Vec::new(),
         },
         reasons,
+        warnings: Vec::new(),
     }
-}
-
-/// The connection's own place: its chosen room, else its default (My Chat).
-fn own_place(c: &ConnectionView) -> Option<(String, String)> {
-    if let Some(room) = &c.room {
-        return Some((room.clone(), format!("connection {}'s room {room}", c.id)));
-    }
-    c.default_room.as_ref().map(|r| {
-        (
-            r.clone(),
-            format!("connection {} has no room set → its My Chat {r}", c.id),
-        )
-    })
 }
 
 fn tenant_connections(s: &Snapshot) -> impl Iterator<Item = &ConnectionView> {
     s.connections.iter().filter(|c| c.owner == Owner::Tenant)
 }
 
-fn plan_tenant(s: &Snapshot, out: &mut Vec<Planned>) {
-    let mut any = false;
-    for c in tenant_connections(s) {
-        any = true;
-        match own_place(c) {
-            Some((room, why)) => out.push(send("tenant".into(), c, room, vec![why])),
-            None => out.push(skip(
-                "tenant".into(),
-                Some(c.provider),
-                "no_destination",
-                format!("connection {} has neither a room nor a My Chat", c.id),
-            )),
-        }
-    }
-    if !any {
-        out.push(skip(
-            "tenant".into(),
-            None,
-            "no_connection",
-            "the tenant has no connection".into(),
-        ));
-    }
-}
-
-fn plan_client(s: &Snapshot, ext: &str, out: &mut Vec<Planned>) {
-    let target = format!("client:{ext}");
-    let Some(client) = s.clients.get(ext) else {
-        out.push(skip(
-            target,
-            None,
-            "unknown_client",
-            format!("no client with external_id `{ext}`"),
-        ));
-        return;
-    };
-    for provider in Provider::ALL {
-        let room = client.rooms.get(&provider);
-        let own: Vec<_> = s
-            .connections
-            .iter()
-            .filter(|c| c.provider == provider && c.owner == Owner::Client(client.id))
-            .collect();
-        if !own.is_empty() {
-            for c in own {
-                if let Some(room) = room {
-                    out.push(send(target.clone(), c, room.clone(), vec![format!(
-                        "client {ext} has its own {provider} connection {} → the client's room {room}",
-                        c.id
-                    )]));
-                } else if let Some((r, why)) = own_place(c) {
-                    out.push(send(
-                        target.clone(),
-                        c,
-                        r,
-                        vec![
-                            format!("client {ext} has its own {provider} connection {}", c.id),
-                            why,
-                        ],
-                    ));
-                } else {
-                    out.push(skip(
-                        target.clone(),
-                        Some(provider),
-                        "no_destination",
-                        format!("client {ext}'s connection {} has no place to post", c.id),
-                    ));
-                }
+/// Switched-off connections and the tenant's per-type defaults remove paths before anything
+/// is queued. (Members' own choices are applied where their paths are planned.)
+fn apply_switches(s: &Snapshot, kind: EventKind<'_>, planned: Vec<Planned>) -> Vec<Planned> {
+    planned
+        .into_iter()
+        .map(|mut p| {
+            let Outcome::Send { connection_id, .. } = &p.outcome else {
+                return p;
+            };
+            let Some(c) = s.connection(*connection_id) else {
+                return p;
+            };
+            let off = if !c.enabled {
+                Some((
+                    "connection_switched_off",
+                    format!("connection {} is switched off by its owner", c.id),
+                ))
+            } else if s
+                .type_defaults
+                .get(&(kind.event_type.to_string(), c.provider))
+                == Some(&false)
+            {
+                Some((
+                    "preference_off",
+                    format!(
+                        "the tenant switched {} off for {} by default",
+                        c.provider, kind.event_type
+                    ),
+                ))
+            } else {
+                None
+            };
+            if let Some((code, reason)) = off {
+                p.outcome = Outcome::Skip { code };
+                p.reasons.push(reason);
             }
-            continue;
-        }
-        match (room, tenant_connections(s).find(|c| c.provider == provider)) {
-            (Some(room), Some(c)) => out.push(send(target.clone(), c, room.clone(), vec![format!(
-                "client {ext} has no {provider} connection of its own → the tenant's connection {} posts into the client's room {room}",
-                c.id
-            )])),
-            (Some(room), None) => out.push(skip(target.clone(), Some(provider), "no_connection", format!(
-                "client {ext} has {provider} room {room} but neither the client nor the tenant has a {provider} connection"
-            ))),
-            (None, _) => out.push(skip(target.clone(), Some(provider), "no_destination", format!(
-                "client {ext} has no {provider} connection of its own and no {provider} room"
-            ))),
-        }
-    }
-}
-
-/// A group's room for `provider`: its own, else the nearest ancestor's. The chain of groups
-/// visited is returned for the reason text. Cycles stop the walk (they are refused on write).
-pub fn group_room<'a>(
-    s: &'a Snapshot,
-    group: &'a GroupView,
-    provider: Provider,
-) -> (Option<&'a String>, Vec<&'a str>) {
-    let mut chain = Vec::new();
-    let mut seen = HashSet::new();
-    let mut cur = Some(group);
-    while let Some(g) = cur {
-        if !seen.insert(g.id) {
-            break;
-        }
-        chain.push(g.name.as_str());
-        if let Some(room) = g.rooms.get(&provider) {
-            return (Some(room), chain);
-        }
-        cur = g.parent.and_then(|p| s.groups.get(&p));
-    }
-    (None, chain)
-}
-
-/// Room delivery into a group's room through each tenant connection.
-fn group_room_deliveries(
-    s: &Snapshot,
-    target: &str,
-    group: &GroupView,
-    mention: Option<Mention>,
-    out: &mut Vec<Planned>,
-) {
-    let mut any = false;
-    for c in tenant_connections(s) {
-        any = true;
-        let (room, chain) = group_room(s, group, c.provider);
-        let path = chain.join(" → parent ");
-        let (room, why) = match (room, &c.room) {
-            (Some(r), _) => (
-                r.clone(),
-                format!(
-                    "group {path} has {} room {r} → via connection {}",
-                    c.provider, c.id
-                ),
-            ),
-            (None, Some(r)) => (
-                r.clone(),
-                format!(
-                    "group {path} has no {} room → the tenant's default room {r} via connection {}",
-                    c.provider, c.id
-                ),
-            ),
-            (None, None) => {
-                out.push(skip(target.into(), Some(c.provider), "no_destination", format!(
-                    "group {path} has no {} room and the tenant's connection {} has no default room", c.provider, c.id
-                )));
-                continue;
-            }
-        };
-        let mut p = send(target.into(), c, room, vec![why]);
-        if let (Some(m), Outcome::Send { mentions, .. }) = (mention.clone(), &mut p.outcome) {
-            mentions.push(m);
-        }
-        out.push(p);
-    }
-    if !any {
-        out.push(skip(
-            target.into(),
-            None,
-            "no_connection",
-            "the tenant has no connection to post into a room".into(),
-        ));
-    }
-}
-
-fn plan_group(s: &Snapshot, ext: &str, mode: DeliveryMode, out: &mut Vec<Planned>) {
-    let target = format!("group:{ext}");
-    let Some(group) = s.group_by_external(ext) else {
-        out.push(skip(
-            target,
-            None,
-            "unknown_group",
-            format!("no group with external_id `{ext}`"),
-        ));
-        return;
-    };
-    if matches!(mode, DeliveryMode::Room | DeliveryMode::Both) {
-        group_room_deliveries(s, &target, group, None, out);
-    }
-    if matches!(mode, DeliveryMode::Direct | DeliveryMode::Both) {
-        out.push(skip(
-            target,
-            None,
-            "direct_not_available",
-            "direct delivery to members is not available yet".into(),
-        ));
-    }
-}
-
-fn plan_member(s: &Snapshot, ext: &str, mode: DeliveryMode, out: &mut Vec<Planned>) {
-    let target = format!("member:{ext}");
-    let Some(member) = s.members.get(ext) else {
-        out.push(skip(
-            target,
-            None,
-            "unknown_member",
-            format!("no member with external_id `{ext}`"),
-        ));
-        return;
-    };
-    if matches!(mode, DeliveryMode::Room | DeliveryMode::Both) {
-        match member.groups.first().and_then(|g| s.groups.get(g)) {
-            Some(primary) => {
-                let mention = member.identities.get(&Provider::Chatwork).map(|a| Mention {
-                    account_id: a.clone(),
-                    name: member.name.clone(),
-                });
-                let before = out.len();
-                group_room_deliveries(s, &target, primary, mention, out);
-                for p in &mut out[before..] {
-                    p.reasons.insert(
-                        0,
-                        format!("member {ext}'s primary group is {}", primary.name),
-                    );
-                }
-            }
-            None => out.push(skip(
-                target.clone(),
-                None,
-                "no_group",
-                format!("member {ext} belongs to no group, so has no room"),
-            )),
-        }
-    }
-    if matches!(mode, DeliveryMode::Direct | DeliveryMode::Both) {
-        out.push(skip(
-            target.clone(),
-            None,
-            "direct_not_available",
-            "direct delivery to members is not available yet".into(),
-        ));
-    }
-    for c in s
-        .connections
-        .iter()
-        .filter(|c| c.owner == Owner::Member(member.id))
-    {
-        match own_place(c) {
-            Some((room, why)) => out.push(send(
-                target.clone(),
-                c,
-                room,
-                vec![format!("member {ext} owns connection {}", c.id), why],
-            )),
-            None => out.push(skip(
-                target.clone(),
-                Some(c.provider),
-                "no_destination",
-                format!("member {ext}'s connection {} has no place to post", c.id),
-            )),
-        }
-    }
+            p
+        })
+        .collect()
 }
 
 /// One post per (connection, room): later plans for the same destination add their mentions
@@ -435,6 +285,38 @@ fn merge_same_destination(planned: Vec<Planned>) -> Vec<Planned> {
         out.push(p);
     }
     out
+}
+
+/// A post that mentions the very account it is posted as gives that person no unread badge.
+fn warn_self_mentions(s: &Snapshot, planned: &mut [Planned]) {
+    for p in planned {
+        let Outcome::Send {
+            connection_id,
+            mentions,
+            ..
+        } = &p.outcome
+        else {
+            continue;
+        };
+        let Some(c) = s.connection(*connection_id) else {
+            continue;
+        };
+        for m in mentions
+            .iter()
+            .filter(|m| Some(&m.account_id) == c.account_id.as_ref())
+        {
+            p.warnings
+                .push(self_mention_warning(c.id, &m.name, &m.account_id));
+        }
+    }
+}
+
+/// The warning shown on deliveries, members and connections when an account mentions itself.
+pub fn self_mention_warning(connection: i64, name: &str, account: &str) -> String {
+    format!(
+        "{name} (account {account}) is mentioned through connection {connection}, which posts as that same account: \
+         Chatwork shows no unread badge for a mention of yourself. Connect a separate notification-only account instead"
+    )
 }
 
 #[cfg(test)]

@@ -6,6 +6,12 @@
 //! - `GET /me`, `GET /rooms` (capped at 100), `GET /contacts` (204 with an empty body when
 //!   there are none), `GET /rooms/{id}/members`, `POST /rooms/{id}/messages`, in the RAML
 //!   spec's shapes. Message ids are strings above 2^53.
+//! - Incoming contact requests: `GET /incoming_requests` (the token owner's pending
+//!   requests, capped at 100, 204 with an empty body when none), `PUT
+//!   /incoming_requests/{id}` (approve: the two become contacts and the answer is the
+//!   requester with their direct room's `room_id`), `DELETE /incoming_requests/{id}`
+//!   (reject: 204, the request is gone). Same auth, token limit, faults and log as the
+//!   rest.
 //! - POST bodies must be `application/x-www-form-urlencoded`; query parameters on POST are
 //!   ignored (`POST .../messages?body=x` → 400 `Parameter 'body' is required`).
 //! - Rate limits: per token a fixed window (300 requests / 5 min by default) reported in
@@ -16,7 +22,8 @@
 //! # Choices where Chatwork is undocumented
 //! - Order of checks: route (404 `Not Found`) → token (401) → token limit (429) →
 //!   injected fault → room exists (404) → membership (403) → role (403 if readonly) →
-//!   parameters (400) → room limit (429).
+//!   parameters (400) → room limit (429). For contact requests: … → injected fault →
+//!   request pending and addressed to the caller (404).
 //! - A request that passes the token check counts toward the token window whatever it
 //!   answers afterwards (a fault, 403, 400, or the room limit); one refused by the token
 //!   limit is not counted. Only accepted posts count toward the room window, so a client
@@ -27,6 +34,15 @@
 //!   and retries posts twice, as it could with the real service.
 //! - Unknown routes (and endpoints the fake does not implement) answer 404
 //!   `{"errors":["Not Found"]}` without checking the token.
+//! - A contact request that does not exist, was already answered, or is addressed to
+//!   someone else answers 404 `{"errors":["Incoming request not found"]}` (after the
+//!   token, limit and fault checks). Request ids start at 800,000,001, apart from test
+//!   account ids and generated room ids (900,000,001 up). There is one pending request
+//!   per (from, to) pair; becoming contacts by any means settles the pair's requests.
+//! - Contacts are mutual. [`FakeChatwork::remove_contact`] ends the contact for both;
+//!   their direct room stays (its id answers 403, not 404) but **both leave it**: it is
+//!   gone from both `GET /rooms`, and posting or listing members there answers 403 like
+//!   any non-member's request. Becoming contacts again restores the same direct room.
 //!
 //! # Inspection routes (no auth, not recorded, not delayed)
 //! `GET /_fake/requests`, `GET /_fake/messages?room_id=`, `GET /_fake/stats`,
@@ -257,6 +273,41 @@ impl FakeChatwork {
             .world
             .write()
             .add_contact(account_id, contact_account_id)
+    }
+
+    /// Ends the contact between the two (the person removed the bot, or the other way
+    /// round; contacts are mutual). `GET /contacts` no longer lists either to the other;
+    /// their direct room still exists but both have left it, so a post there answers 403
+    /// (see the module docs). [`Self::add_contact`] later restores the same room.
+    /// No-op if they are not contacts.
+    pub fn remove_contact(&self, a: i64, b: i64) {
+        self.shared.world.write().remove_contact(a, b);
+    }
+
+    /// `from_account_id` asks `to_account_id` to become contacts, with `message`; returns
+    /// the request id (what `PUT|DELETE /incoming_requests/{id}` take). `from` becomes a
+    /// placeholder person ("User {id}") if unknown. Asking again while a request from
+    /// `from` to `to` is pending replaces its message and returns the same id.
+    pub fn add_incoming_request(
+        &self,
+        to_account_id: i64,
+        from_account_id: i64,
+        message: &str,
+    ) -> i64 {
+        self.shared
+            .world
+            .write()
+            .add_incoming_request(to_account_id, from_account_id, message)
+    }
+
+    /// Contact account ids of `account_id`, in the order the contacts were made.
+    pub fn contacts_of(&self, account_id: i64) -> Vec<i64> {
+        self.shared.world.read().contacts_of(account_id)
+    }
+
+    /// Ids of the contact requests pending for `account_id`, oldest first.
+    pub fn incoming_requests_of(&self, account_id: i64) -> Vec<i64> {
+        self.shared.world.read().incoming_requests_of(account_id)
     }
 
     /// Later requests with this token answer 401 (Chatwork tokens never expire, but can

@@ -11,7 +11,7 @@ use renkei_core::render::chatwork as notation;
 use serde::Deserialize;
 use thiserror::Error;
 
-use crate::{DeliveryProvider, LaneLimits, SendOutcome, SendResult};
+use crate::{DeliveryProvider, DirectRooms, LaneLimits, SendOutcome, SendResult};
 pub use classify::{classify, rate_info};
 
 pub const DEFAULT_API_URL: &str = "https://api.chatwork.com/v2";
@@ -54,6 +54,43 @@ pub struct Chatwork {
     http: reqwest::Client,
     base_url: String,
     limits: Option<ChatworkLimits>,
+}
+
+/// One entry of `GET /contacts`.
+#[derive(Debug, Clone, Deserialize, serde::Serialize, PartialEq, Eq)]
+pub struct Contact {
+    pub account_id: i64,
+    /// The direct chat between the token's owner and this contact.
+    pub room_id: i64,
+    pub name: String,
+    #[serde(default)]
+    pub chatwork_id: String,
+    #[serde(default)]
+    pub organization_name: String,
+    #[serde(default)]
+    pub department: String,
+}
+
+/// One entry of `GET /rooms`.
+#[derive(Debug, Clone, Deserialize, serde::Serialize, PartialEq, Eq)]
+pub struct Room {
+    pub room_id: i64,
+    pub name: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub role: String,
+}
+
+/// One entry of `GET /incoming_requests`.
+#[derive(Debug, Clone, Deserialize, serde::Serialize, PartialEq, Eq)]
+pub struct IncomingRequest {
+    pub request_id: i64,
+    pub account_id: i64,
+    #[serde(default)]
+    pub message: String,
+    pub name: String,
+    #[serde(default)]
+    pub organization_name: String,
 }
 
 #[derive(Deserialize)]
@@ -105,6 +142,90 @@ impl Chatwork {
                 message: classify::error_text(&text),
             }),
         }
+    }
+
+    /// `GET` a JSON list; Chatwork answers 204 with no body for an empty one.
+    async fn get_list<T: serde::de::DeserializeOwned>(
+        &self,
+        token: &str,
+        path: &str,
+    ) -> Result<Vec<T>, SendResult> {
+        self.call_json(self.http.get(format!("{}{path}", self.base_url)), token)
+            .await
+            .map(|v| v.unwrap_or_default())
+    }
+
+    /// Sends a request and reads a JSON answer (`None` for 204), classifying failures as sends.
+    async fn call_json<T: serde::de::DeserializeOwned>(
+        &self,
+        req: reqwest::RequestBuilder,
+        token: &str,
+    ) -> Result<Option<T>, SendResult> {
+        let resp = req
+            .header("X-ChatWorkToken", token)
+            .send()
+            .await
+            .map_err(|e| SendResult::local(SendOutcome::Retry { after: None }, without_url(&e)))?;
+        let status = resp.status().as_u16();
+        let rate = rate_info(resp.headers());
+        let text = resp
+            .text()
+            .await
+            .map_err(|e| SendResult::local(SendOutcome::Retry { after: None }, without_url(&e)))?;
+        match status {
+            204 => Ok(None),
+            200 => serde_json::from_str(&text)
+                .map(Some)
+                .map_err(|e| SendResult {
+                    outcome: SendOutcome::Retry { after: None },
+                    http_status: Some(status),
+                    error: Some(format!("unexpected answer from Chatwork: {e}")),
+                    rate,
+                    reached_provider: true,
+                }),
+            _ => {
+                let error = classify::error_text(&text);
+                Err(SendResult {
+                    outcome: classify(status, &error, rate, self.room_pause()),
+                    http_status: Some(status),
+                    error: Some(error),
+                    rate,
+                    reached_provider: true,
+                })
+            }
+        }
+    }
+
+    /// The token owner's contacts, with the direct chat of each.
+    pub async fn contacts(&self, token: &str) -> Result<Vec<Contact>, SendResult> {
+        self.get_list(token, "/contacts").await
+    }
+
+    /// Rooms the token owner is in (Chatwork lists at most 100).
+    pub async fn rooms(&self, token: &str) -> Result<Vec<Room>, SendResult> {
+        self.get_list(token, "/rooms").await
+    }
+
+    /// Contact requests waiting for the token owner's approval.
+    pub async fn incoming_requests(&self, token: &str) -> Result<Vec<IncomingRequest>, SendResult> {
+        self.get_list(token, "/incoming_requests").await
+    }
+
+    /// Approves a contact request; the requester becomes a contact (and gets a direct chat).
+    pub async fn approve_request(
+        &self,
+        token: &str,
+        request_id: i64,
+    ) -> Result<Contact, SendResult> {
+        let req = self
+            .http
+            .put(format!("{}/incoming_requests/{request_id}", self.base_url));
+        self.call_json(req, token).await?.ok_or_else(|| {
+            SendResult::local(
+                SendOutcome::Retry { after: None },
+                "Chatwork answered the approval with no body".into(),
+            )
+        })
     }
 
     pub async fn post_message(&self, token: &str, room: &str, body: &str) -> SendResult {
@@ -224,5 +345,35 @@ impl DeliveryProvider for Chatwork {
                 per_room: None,
             },
         }
+    }
+
+    fn direct_rooms<'a>(
+        &'a self,
+        credentials: &'a serde_json::Value,
+    ) -> BoxFuture<'a, Result<DirectRooms, SendResult>> {
+        Box::pin(async move {
+            let token = token_of(credentials).ok_or_else(|| {
+                SendResult::local(
+                    SendOutcome::CredentialRejected,
+                    "the stored credentials have no api_token".into(),
+                )
+            })?;
+            let contacts = self.contacts(token).await?;
+            Ok(contacts
+                .into_iter()
+                .map(|c| (c.account_id.to_string(), c.room_id.to_string()))
+                .collect())
+        })
+    }
+
+    fn not_reachable_directly(&self, account: &str) -> SendResult {
+        SendResult::local(
+            SendOutcome::Refused { code: "chatwork_not_a_contact" },
+            format!(
+                "Chatwork account {account} is not a contact of the notifying account, so there is no direct chat: \
+                 the member must accept the notifying account's contact request in Chatwork \
+                 (or an admin approves the member's request under the connection's contact requests)"
+            ),
+        )
     }
 }

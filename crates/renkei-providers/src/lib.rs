@@ -35,7 +35,20 @@ pub trait DeliveryProvider: Send + Sync {
     ) -> BoxFuture<'a, SendResult>;
 
     fn limits(&self) -> LaneLimits;
+
+    /// For direct messages: the room of the direct chat with each account the credential can
+    /// reach (Chatwork: its contacts). An error is a failed request, classified like a send.
+    fn direct_rooms<'a>(
+        &'a self,
+        credentials: &'a serde_json::Value,
+    ) -> BoxFuture<'a, Result<DirectRooms, SendResult>>;
+
+    /// The message for an account that has no direct chat with the credential's account.
+    fn not_reachable_directly(&self, account: &str) -> SendResult;
 }
+
+/// Account → room of the direct chat with it.
+pub type DirectRooms = std::collections::HashMap<String, String>;
 
 /// One HTTP client for all providers: rustls, bounded time per request, no redirects to
 /// elsewhere (provider APIs never redirect a POST).

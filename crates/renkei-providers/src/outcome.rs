@@ -32,9 +32,15 @@ pub enum SendOutcome {
     CredentialRejected,
     /// This destination will never accept it (not a member, no such room, bad request).
     Permanent,
+    /// Refused for a reason the provider module names (e.g. `chatwork_not_a_contact`); the
+    /// error text says what the person must do.
+    Refused {
+        code: &'static str,
+    },
 }
 
 #[derive(Debug, Clone)]
+#[must_use]
 pub struct SendResult {
     pub outcome: SendOutcome,
     pub http_status: Option<u16>,
@@ -55,6 +61,20 @@ impl SendOutcome {
             SendOutcome::CredentialRateLimited { .. } => "credential_rate_limited",
             SendOutcome::CredentialRejected => "credentials_rejected",
             SendOutcome::Permanent => "destination_refused",
+            SendOutcome::Refused { code } => code,
+        }
+    }
+}
+
+impl SendResult {
+    /// A failure decided before any request was made.
+    pub fn local(outcome: SendOutcome, error: String) -> Self {
+        SendResult {
+            outcome,
+            http_status: None,
+            error: Some(error),
+            rate: None,
+            reached_provider: false,
         }
     }
 }

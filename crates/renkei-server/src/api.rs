@@ -1,8 +1,11 @@
 //! Handlers of the v1 API, one module per resource.
 
+pub mod bulk;
 pub mod connections;
 pub mod directory;
 pub mod events;
+pub mod imports;
+pub mod links;
 
 use axum::http::StatusCode;
 use axum::response::IntoResponse;

@@ -28,17 +28,25 @@ pub struct AppState {
     /// Used to verify tokens when a connection is made.
     pub chatwork: Chatwork,
     pub intake: intake::Intake,
+    /// Verifies confirmation links (the worker signs them with the same key).
+    pub links: renkei_store::links::LinkSigner,
     pub(crate) tenants: Arc<Mutex<HashMap<String, Arc<Tenant>>>>,
 }
 
 impl AppState {
-    pub fn new(store: Store, dispatcher: Arc<Dispatcher>, chatwork: Chatwork) -> Self {
+    pub fn new(
+        store: Store,
+        dispatcher: Arc<Dispatcher>,
+        chatwork: Chatwork,
+        links: renkei_store::links::LinkSigner,
+    ) -> Self {
         let intake = intake::Intake::start(store.clone());
         AppState {
             store,
             dispatcher,
             chatwork,
             intake,
+            links,
             tenants: Arc::default(),
         }
     }
@@ -51,7 +59,36 @@ pub fn router(state: AppState) -> Router {
     let v1 = Router::new()
         .route("/clients/{external_id}", put(api::directory::put_client))
         .route("/groups/{external_id}", put(api::directory::put_group))
-        .route("/members/{external_id}", put(api::directory::put_member))
+        .route(
+            "/members/{external_id}",
+            put(api::directory::put_member).get(api::directory::get_member),
+        )
+        .route(
+            "/members/{external_id}/preferences",
+            put(api::directory::put_preferences).get(api::directory::get_preferences),
+        )
+        .route(
+            "/settings",
+            put(api::directory::put_settings).get(api::directory::get_settings),
+        )
+        .route("/route-preview", post(api::events::preview))
+        .route("/bulk-sends", post(api::bulk::create))
+        .route("/bulk-sends/{id}", get(api::bulk::show))
+        .route("/bulk-sends/{id}/cancel", post(api::bulk::cancel))
+        .route("/identity-imports/chatwork", post(api::imports::chatwork))
+        .route("/connections/{id}/rooms", get(api::connections::rooms))
+        .route(
+            "/connections/{id}/contacts",
+            get(api::connections::contacts),
+        )
+        .route(
+            "/connections/{id}/contact-requests",
+            get(api::connections::contact_requests),
+        )
+        .route(
+            "/connections/{id}/contact-requests/{request_id}/approve",
+            post(api::connections::approve_contact_request),
+        )
         .route("/event-types/{key}", put(api::directory::put_event_type))
         .route(
             "/connections",
@@ -68,6 +105,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(api::healthz))
         .route("/api/openapi.json", get(openapi::serve))
+        .route("/c/{token}", get(api::links::open))
         .nest("/api/v1", v1)
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(TraceLayer::new_for_http())

@@ -27,6 +27,8 @@ pub struct Connection {
     pub secret_hint: Option<String>,
     pub paused_until: i64,
     pub created_at: i64,
+    /// Switched off by its owner: kept, but routes around it.
+    pub enabled: bool,
 }
 
 pub struct NewConnection<'a> {
@@ -43,7 +45,7 @@ pub struct NewConnection<'a> {
 
 const SELECT: &str = "SELECT c.id, c.tenant_id, c.provider, c.owner_kind, c.owner_id, c.room, c.status, c.status_reason, \
      c.account_id, c.account_name, c.default_room, c.secret_hint, c.paused_until, c.created_at, \
-     COALESCE(cl.external_id, m.external_id) \
+     COALESCE(cl.external_id, m.external_id), c.enabled \
      FROM connections c \
      LEFT JOIN clients cl ON c.owner_kind = 'client' AND cl.id = c.owner_id \
      LEFT JOIN members m ON c.owner_kind = 'member' AND m.id = c.owner_id";
@@ -67,6 +69,7 @@ fn from_row(r: &AnyRow) -> Result<Connection> {
         paused_until: r.try_get(12)?,
         created_at: r.try_get(13)?,
         owner_external_id: r.try_get(14)?,
+        enabled: r.try_get::<i64, _>(15)? != 0,
     })
 }
 
@@ -214,6 +217,23 @@ impl Store {
         .await?;
         tx.commit().await?;
         Ok(failed.rows_affected())
+    }
+
+    /// Switches a connection on or off; false when there is no such live connection.
+    pub async fn set_connection_enabled(
+        &self,
+        tenant: i64,
+        id: i64,
+        enabled: bool,
+    ) -> Result<bool> {
+        let done = sqlx::query("UPDATE connections SET enabled = $1, updated_at = $2 WHERE tenant_id = $3 AND id = $4 AND status <> 'deleted'")
+            .bind(i64::from(enabled))
+            .bind(now_ms())
+            .bind(tenant)
+            .bind(id)
+            .execute(&self.write)
+            .await?;
+        Ok(done.rows_affected() == 1)
     }
 
     /// The whole credential is rate limited until `until_ms` (shared by every node).

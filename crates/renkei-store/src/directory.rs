@@ -57,7 +57,23 @@ pub struct EventType {
     pub name: String,
     #[schema(value_type = String)]
     pub delivery: DeliveryMode,
+    /// The tenant's default per provider for this type (absent = on).
+    #[schema(value_type = Object)]
+    pub defaults: BTreeMap<Provider, bool>,
+    /// Confirmation-link lifetime in days; `None` = the tenant's setting.
+    pub confirmation_link_ttl_days: Option<i64>,
 }
+
+/// How an event of a given type is delivered.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct EventPolicy {
+    pub mode: DeliveryMode,
+    /// Days a confirmation link stays valid; `None` = no link.
+    pub link_ttl_days: Option<i64>,
+}
+
+/// A member's own choices: event type → provider → on/off.
+pub type Preferences = BTreeMap<String, BTreeMap<Provider, bool>>;
 
 pub struct MemberInput<'a> {
     pub name: &'a str,
@@ -318,67 +334,220 @@ impl Store {
         Ok(Ok((member, created)))
     }
 
-    pub async fn upsert_event_type(
-        &self,
-        tenant: i64,
-        key: &str,
-        name: &str,
-        delivery: DeliveryMode,
-    ) -> Result<(EventType, bool)> {
+    pub async fn upsert_event_type(&self, tenant: i64, et: &EventType) -> Result<bool> {
         let now = now_ms();
         let existing: Option<i64> =
             sqlx::query_scalar("SELECT id FROM event_types WHERE tenant_id = $1 AND key = $2")
                 .bind(tenant)
-                .bind(key)
+                .bind(&et.key)
                 .fetch_optional(&self.write)
                 .await?;
-        let created = existing.is_none();
-        if let Some(id) = existing {
-            sqlx::query(
-                "UPDATE event_types SET name = $1, delivery = $2, updated_at = $3 WHERE id = $4",
-            )
-            .bind(name)
-            .bind(delivery.as_str())
+        let sql = if existing.is_some() {
+            "UPDATE event_types SET name = $3, delivery = $4, provider_defaults = $5, link_ttl_days = $6, updated_at = $7 \
+             WHERE tenant_id = $1 AND key = $2"
+        } else {
+            "INSERT INTO event_types (tenant_id, key, name, delivery, provider_defaults, link_ttl_days, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $7)"
+        };
+        sqlx::query(sql)
+            .bind(tenant)
+            .bind(&et.key)
+            .bind(&et.name)
+            .bind(et.delivery.as_str())
+            .bind(json(&et.defaults))
+            .bind(et.confirmation_link_ttl_days)
             .bind(now)
-            .bind(id)
             .execute(&self.write)
             .await?;
-        } else {
-            sqlx::query("INSERT INTO event_types (tenant_id, key, name, delivery, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $5)")
-                .bind(tenant)
-                .bind(key)
-                .bind(name)
-                .bind(delivery.as_str())
-                .bind(now)
-                .execute(&self.write)
-                .await?;
-        }
-        Ok((
-            EventType {
-                key: key.into(),
-                name: name.into(),
-                delivery,
-            },
-            created,
-        ))
+        Ok(existing.is_none())
     }
 
-    /// The delivery mode of an event type; unknown types deliver to rooms.
-    pub async fn delivery_mode(&self, tenant: i64, key: &str) -> Result<DeliveryMode> {
-        let mode: Option<String> = sqlx::query_scalar(
-            "SELECT delivery FROM event_types WHERE tenant_id = $1 AND key = $2",
+    /// Delivery mode and link lifetime for an event type; unknown types deliver to rooms
+    /// with the tenant's link setting.
+    pub async fn event_policy(&self, tenant: i64, key: &str) -> Result<EventPolicy> {
+        let row = sqlx::query(
+            "SELECT et.delivery, COALESCE(et.link_ttl_days, t.link_ttl_days) FROM tenants t \
+             LEFT JOIN event_types et ON et.tenant_id = t.id AND et.key = $2 WHERE t.id = $1",
         )
         .bind(tenant)
         .bind(key)
         .fetch_optional(&self.read)
         .await?;
-        Ok(mode
-            .and_then(|m| DeliveryMode::parse(&m))
-            .unwrap_or_default())
+        let Some(r) = row else {
+            return Ok(EventPolicy::default());
+        };
+        let mode: Option<String> = r.try_get(0)?;
+        Ok(EventPolicy {
+            mode: mode
+                .and_then(|m| DeliveryMode::parse(&m))
+                .unwrap_or_default(),
+            link_ttl_days: r.try_get::<Option<i64>, _>(1)?.filter(|d| *d > 0),
+        })
     }
 
-    /// Loads what routing needs for `targets`: every live connection, and the clients,
-    /// groups and members the targets can reach.
+    pub async fn member(&self, tenant: i64, ext: &str) -> Result<Option<Member>> {
+        let Some(r) = sqlx::query(
+            "SELECT m.id, m.name, m.email, c.external_id, m.identities FROM members m \
+             LEFT JOIN clients c ON c.id = m.client_id WHERE m.tenant_id = $1 AND m.external_id = $2",
+        )
+        .bind(tenant)
+        .bind(ext)
+        .fetch_optional(&self.read)
+        .await?
+        else {
+            return Ok(None);
+        };
+        let id: i64 = r.try_get(0)?;
+        let groups = sqlx::query_scalar(
+            "SELECT g.external_id FROM member_groups mg JOIN tenant_groups g ON g.id = mg.group_id \
+             WHERE mg.member_id = $1 ORDER BY mg.position",
+        )
+        .bind(id)
+        .fetch_all(&self.read)
+        .await?;
+        Ok(Some(Member {
+            id,
+            external_id: ext.into(),
+            name: r.try_get(1)?,
+            email: r.try_get(2)?,
+            client: r.try_get(3)?,
+            groups,
+            identities: parse_map(&r.try_get::<String, _>(4)?)?,
+        }))
+    }
+
+    /// Every member as identity matching sees it: (external ID, name, e-mail, account on `provider`).
+    pub async fn member_refs(
+        &self,
+        tenant: i64,
+        provider: Provider,
+    ) -> Result<Vec<(String, String, Option<String>, Option<String>)>> {
+        let rows = sqlx::query("SELECT external_id, name, email, identities FROM members WHERE tenant_id = $1 ORDER BY id")
+            .bind(tenant)
+            .fetch_all(&self.read)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                let ids = parse_map(&r.try_get::<String, _>(3)?)?;
+                Ok((
+                    r.try_get(0)?,
+                    r.try_get(1)?,
+                    r.try_get(2)?,
+                    ids.get(&provider).cloned(),
+                ))
+            })
+            .collect()
+    }
+
+    /// Sets members' accounts on `provider` in one transaction: all or nothing.
+    pub async fn set_identities(
+        &self,
+        tenant: i64,
+        provider: Provider,
+        links: &[(String, String)],
+    ) -> Result<usize> {
+        let mut tx = self.write.begin().await?;
+        for (ext, account) in links {
+            let current: Option<String> = sqlx::query_scalar(
+                "SELECT identities FROM members WHERE tenant_id = $1 AND external_id = $2",
+            )
+            .bind(tenant)
+            .bind(ext)
+            .fetch_optional(&mut *tx)
+            .await?;
+            let Some(current) = current else {
+                return Err(StoreError::Conflict(format!(
+                    "member `{ext}` was deleted meanwhile; nothing was imported"
+                )));
+            };
+            let mut ids = parse_map(&current)?;
+            ids.insert(provider, account.clone());
+            sqlx::query("UPDATE members SET identities = $1, updated_at = $2 WHERE tenant_id = $3 AND external_id = $4")
+                .bind(json(&ids))
+                .bind(now_ms())
+                .bind(tenant)
+                .bind(ext)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(links.len())
+    }
+
+    /// Members whose identity on `provider` is `account`: (external ID, name).
+    pub async fn members_with_identity(
+        &self,
+        tenant: i64,
+        provider: Provider,
+        account: &str,
+    ) -> Result<Vec<(String, String)>> {
+        let rows = sqlx::query(
+            "SELECT external_id, name, identities FROM members WHERE tenant_id = $1 ORDER BY id",
+        )
+        .bind(tenant)
+        .fetch_all(&self.read)
+        .await?;
+        let mut out = Vec::new();
+        for r in rows {
+            let ids = parse_map(&r.try_get::<String, _>(2)?)?;
+            if ids.get(&provider).map(String::as_str) == Some(account) {
+                out.push((r.try_get(0)?, r.try_get(1)?));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Replaces a member's preferences.
+    pub async fn set_preferences(
+        &self,
+        tenant: i64,
+        member_id: i64,
+        prefs: &Preferences,
+    ) -> Result<()> {
+        let mut tx = self.write.begin().await?;
+        sqlx::query("DELETE FROM preferences WHERE tenant_id = $1 AND member_id = $2")
+            .bind(tenant)
+            .bind(member_id)
+            .execute(&mut *tx)
+            .await?;
+        for (event_type, per_provider) in prefs {
+            for (provider, on) in per_provider {
+                sqlx::query("INSERT INTO preferences (tenant_id, member_id, event_type, provider, enabled) VALUES ($1, $2, $3, $4, $5)")
+                    .bind(tenant)
+                    .bind(member_id)
+                    .bind(event_type)
+                    .bind(provider.as_str())
+                    .bind(i64::from(*on))
+                    .execute(&mut *tx)
+                    .await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn preferences(&self, tenant: i64, member_id: i64) -> Result<Preferences> {
+        let rows = sqlx::query("SELECT event_type, provider, enabled FROM preferences WHERE tenant_id = $1 AND member_id = $2")
+            .bind(tenant)
+            .bind(member_id)
+            .fetch_all(&self.read)
+            .await?;
+        let mut out = Preferences::new();
+        for r in rows {
+            let provider: Provider = r
+                .try_get::<String, _>(1)?
+                .parse()
+                .map_err(StoreError::Corrupt)?;
+            out.entry(r.try_get(0)?)
+                .or_default()
+                .insert(provider, r.try_get::<i64, _>(2)? != 0);
+        }
+        Ok(out)
+    }
+
+    /// Loads what routing needs for `targets`: every live connection, the clients, groups
+    /// and members the targets can reach (a group's members and its sub-groups' too), their
+    /// preferences, and the tenant's per-type defaults.
     pub async fn snapshot(&self, tenant: i64, targets: &Targets) -> Result<Snapshot> {
         let mut snap = Snapshot {
             connections: self.connection_views(tenant).await?,
@@ -402,8 +571,9 @@ impl Store {
                 snap.clients.insert(c.external_id.clone(), c);
             }
         }
+        let mut member_ids: Vec<i64> = Vec::new();
         if !targets.groups.is_empty() || !targets.members.is_empty() {
-            // The whole tree: ancestors are needed to find a room.
+            // The whole tree: ancestors are needed to find a room, descendants for sub-groups.
             let rows = sqlx::query("SELECT id, external_id, name, parent_id, rooms FROM tenant_groups WHERE tenant_id = $1")
                 .bind(tenant)
                 .fetch_all(&self.read)
@@ -419,53 +589,128 @@ impl Store {
                 snap.groups.insert(g.id, g);
             }
         }
-        if !targets.members.is_empty() {
-            let sql = format!(
-                "SELECT id, external_id, name, identities FROM members WHERE tenant_id = $1 AND external_id IN ({})",
-                list_placeholders(2, targets.members.len())
-            );
-            let mut q = sqlx::query(&sql).bind(tenant);
-            for m in &targets.members {
-                q = q.bind(m);
-            }
-            let mut by_id = HashMap::new();
-            for r in q.fetch_all(&self.read).await? {
-                let m = MemberView {
-                    id: r.try_get(0)?,
-                    external_id: r.try_get(1)?,
-                    name: r.try_get(2)?,
-                    groups: Vec::new(),
-                    identities: parse_map(&r.try_get::<String, _>(3)?)?,
-                };
-                by_id.insert(m.id, m);
-            }
-            if !by_id.is_empty() {
-                let sql = format!(
-                    "SELECT member_id, group_id FROM member_groups WHERE member_id IN ({}) ORDER BY member_id, position",
-                    list_placeholders(1, by_id.len())
-                );
-                let mut q = sqlx::query(&sql);
-                for id in by_id.keys() {
-                    q = q.bind(*id);
-                }
-                for r in q.fetch_all(&self.read).await? {
-                    let (mid, gid): (i64, i64) = (r.try_get(0)?, r.try_get(1)?);
-                    if let Some(m) = by_id.get_mut(&mid) {
-                        m.groups.push(gid);
+        if !targets.groups.is_empty() {
+            let mut group_ids: Vec<i64> = Vec::new();
+            for ext in &targets.groups {
+                if let Some(g) = snap.groups.values().find(|g| &g.external_id == ext) {
+                    for id in snap.subtree(g.id) {
+                        if !group_ids.contains(&id) {
+                            group_ids.push(id);
+                        }
                     }
                 }
             }
-            snap.members = by_id
-                .into_values()
-                .map(|m| (m.external_id.clone(), m))
-                .collect();
+            for chunk in group_ids.chunks(500) {
+                let sql = format!(
+                    "SELECT mg.group_id, m.id, m.external_id FROM member_groups mg JOIN members m ON m.id = mg.member_id \
+                     WHERE mg.group_id IN ({}) ORDER BY m.id",
+                    list_placeholders(1, chunk.len())
+                );
+                let mut q = sqlx::query(&sql);
+                for g in chunk {
+                    q = q.bind(*g);
+                }
+                for r in q.fetch_all(&self.read).await? {
+                    let (gid, mid, ext): (i64, i64, String) =
+                        (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?);
+                    snap.group_members.entry(gid).or_default().push(ext);
+                    member_ids.push(mid);
+                }
+            }
+        }
+        if !targets.members.is_empty() {
+            for chunk in targets.members.chunks(500) {
+                let sql = format!(
+                    "SELECT id FROM members WHERE tenant_id = $1 AND external_id IN ({})",
+                    list_placeholders(2, chunk.len())
+                );
+                let mut q = sqlx::query_scalar::<_, i64>(&sql).bind(tenant);
+                for m in chunk {
+                    q = q.bind(m);
+                }
+                member_ids.extend(q.fetch_all(&self.read).await?);
+            }
+        }
+        member_ids.sort_unstable();
+        member_ids.dedup();
+        self.load_members(&member_ids, &mut snap).await?;
+        let rows =
+            sqlx::query("SELECT key, provider_defaults FROM event_types WHERE tenant_id = $1")
+                .bind(tenant)
+                .fetch_all(&self.read)
+                .await?;
+        for r in rows {
+            let key: String = r.try_get(0)?;
+            let defaults: BTreeMap<Provider, bool> =
+                serde_json::from_str(&r.try_get::<String, _>(1)?)
+                    .map_err(|e| StoreError::Corrupt(format!("provider defaults: {e}")))?;
+            for (p, on) in defaults {
+                snap.type_defaults.insert((key.clone(), p), on);
+            }
         }
         Ok(snap)
     }
 
+    /// Members by row ID with their groups (primary first) and preferences.
+    async fn load_members(&self, ids: &[i64], snap: &mut Snapshot) -> Result<()> {
+        let mut by_id: HashMap<i64, MemberView> = HashMap::new();
+        for chunk in ids.chunks(500) {
+            let ph = list_placeholders(1, chunk.len());
+            let sql =
+                format!("SELECT id, external_id, name, identities FROM members WHERE id IN ({ph})");
+            let mut q = sqlx::query_as::<_, (i64, String, String, String)>(&sql);
+            for id in chunk {
+                q = q.bind(*id);
+            }
+            for (id, external_id, name, identities) in q.fetch_all(&self.read).await? {
+                by_id.insert(
+                    id,
+                    MemberView {
+                        id,
+                        external_id,
+                        name,
+                        groups: Vec::new(),
+                        identities: parse_map(&identities)?,
+                    },
+                );
+            }
+            let sql = format!("SELECT member_id, group_id FROM member_groups WHERE member_id IN ({ph}) ORDER BY member_id, position");
+            let mut q = sqlx::query(&sql);
+            for id in chunk {
+                q = q.bind(*id);
+            }
+            for r in q.fetch_all(&self.read).await? {
+                let (mid, gid): (i64, i64) = (r.try_get(0)?, r.try_get(1)?);
+                if let Some(m) = by_id.get_mut(&mid) {
+                    m.groups.push(gid);
+                }
+            }
+            let sql = format!("SELECT member_id, event_type, provider, enabled FROM preferences WHERE member_id IN ({ph})");
+            let mut q = sqlx::query(&sql);
+            for id in chunk {
+                q = q.bind(*id);
+            }
+            for r in q.fetch_all(&self.read).await? {
+                let provider: Provider = r
+                    .try_get::<String, _>(2)?
+                    .parse()
+                    .map_err(StoreError::Corrupt)?;
+                snap.member_prefs.insert(
+                    (r.try_get(0)?, r.try_get(1)?, provider),
+                    r.try_get::<i64, _>(3)? != 0,
+                );
+            }
+        }
+        snap.members = by_id
+            .into_values()
+            .map(|m| (m.external_id.clone(), m))
+            .collect();
+        Ok(())
+    }
+
     async fn connection_views(&self, tenant: i64) -> Result<Vec<ConnectionView>> {
         let rows = sqlx::query(
-            "SELECT id, provider, owner_kind, owner_id, room, default_room, account_id FROM connections \
+            "SELECT id, provider, owner_kind, owner_id, room, default_room, account_id, enabled FROM connections \
              WHERE tenant_id = $1 AND status = 'connected' ORDER BY id",
         )
         .bind(tenant)
@@ -484,6 +729,7 @@ fn connection_view(r: &AnyRow) -> Result<ConnectionView> {
         room: r.try_get(4)?,
         default_room: r.try_get(5)?,
         account_id: r.try_get(6)?,
+        enabled: r.try_get::<i64, _>(7)? != 0,
     })
 }
 

@@ -12,6 +12,8 @@ use crate::{list_placeholders, now_ms, values_placeholders, Result, Store, Store
 
 #[derive(Clone)]
 pub struct NewEvent {
+    /// `event` (routed) or `bulk_send` (rooms picked by hand).
+    pub kind: &'static str,
     pub event_type: String,
     pub idempotency_key: Option<String>,
     /// The event's `to`, as JSON, kept for the event detail.
@@ -19,6 +21,8 @@ pub struct NewEvent {
     pub title: String,
     pub body: String,
     pub url: Option<String>,
+    /// When the confirmation link in the notice stops working; `None` = no link.
+    pub link_expires_at: Option<i64>,
     pub planned: Vec<Planned>,
 }
 
@@ -35,6 +39,8 @@ pub struct Accepted {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct EventDetail {
     pub id: i64,
+    /// `event` or `bulk_send`.
+    pub kind: String,
     #[serde(rename = "type")]
     pub event_type: String,
     pub idempotency_key: Option<String>,
@@ -44,6 +50,8 @@ pub struct EventDetail {
     pub body: String,
     pub url: Option<String>,
     pub created_at: i64,
+    /// When the confirmation links of this event stop working (Unix ms), if it has them.
+    pub confirmation_link_expires_at: Option<i64>,
     pub deliveries: Vec<DeliveryDetail>,
 }
 
@@ -64,13 +72,51 @@ pub struct DeliveryDetail {
     pub route: serde_json::Value,
     pub message_id: Option<String>,
     pub next_attempt_at: Option<i64>,
+    /// Works, but probably not as hoped (e.g. a mention that shows no badge).
+    pub warnings: Vec<String>,
     pub attempts: Vec<AttemptDetail>,
+    /// Openings of this delivery's confirmation link.
+    pub clicks: Vec<ClickDetail>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ClickDetail {
+    pub at: i64,
+    pub user_agent: Option<String>,
+}
+
+/// What a confirmation link points at.
+#[derive(Debug, Clone)]
+pub struct LinkTarget {
+    pub tenant_id: i64,
+    pub event_id: i64,
+    pub url: Option<String>,
+    pub expires_at: Option<i64>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Destination {
+    /// `room`, or `direct` (a DM to `account`; the direct chat is found when sending).
     pub kind: &'static str,
-    pub room: String,
+    pub room: Option<String>,
+    pub account: Option<String>,
+}
+
+impl Destination {
+    fn from_room(room: String) -> Self {
+        match renkei_core::routing::direct_account(&room) {
+            Some(a) => Destination {
+                kind: "direct",
+                room: None,
+                account: Some(a.to_string()),
+            },
+            None => Destination {
+                kind: "room",
+                room: Some(room),
+                account: None,
+            },
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -82,7 +128,7 @@ pub struct AttemptDetail {
     pub error: Option<String>,
 }
 
-const DELIVERY_COLS: usize = 13;
+const DELIVERY_COLS: usize = 14;
 
 impl Store {
     /// Stores events with their planned deliveries in one transaction. An event whose
@@ -126,8 +172,8 @@ impl Store {
                     }
                 }
                 let id: i64 = sqlx::query(
-                    "INSERT INTO events (tenant_id, type, idempotency_key, targets, title, body, url, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+                    "INSERT INTO events (tenant_id, type, idempotency_key, targets, title, body, url, created_at, kind, link_expires_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
                 )
                 .bind(tenant)
                 .bind(&ev.event_type)
@@ -137,6 +183,8 @@ impl Store {
                 .bind(&ev.body)
                 .bind(&ev.url)
                 .bind(now)
+                .bind(ev.kind)
+                .bind(ev.link_expires_at)
                 .fetch_one(&mut *tx)
                 .await?
                 .try_get(0)?;
@@ -164,7 +212,7 @@ impl Store {
         for chunk in rows.chunks(400) {
             let sql = format!(
                 "INSERT INTO deliveries (tenant_id, event_id, target, provider, connection_id, room, mentions, status, \
-                 reason_code, reason, reasons, created_at, updated_at) VALUES {}",
+                 reason_code, reason, reasons, created_at, updated_at, warnings) VALUES {}",
                 values_placeholders(chunk.len(), DELIVERY_COLS)
             );
             let mut q = sqlx::query(&sql);
@@ -204,7 +252,8 @@ impl Store {
                     .bind(reason)
                     .bind(serde_json::to_string(&p.reasons).expect("serialisable"))
                     .bind(now)
-                    .bind(now);
+                    .bind(now)
+                    .bind(serde_json::to_string(&p.warnings).expect("serialisable"));
             }
             q.execute(&mut *tx).await?;
         }
@@ -215,7 +264,8 @@ impl Store {
     /// An event of this tenant with its deliveries and their attempts.
     pub async fn event_detail(&self, tenant: i64, id: i64) -> Result<Option<EventDetail>> {
         let Some(r) = sqlx::query(
-            "SELECT id, type, idempotency_key, targets, title, body, url, created_at FROM events WHERE tenant_id = $1 AND id = $2",
+            "SELECT id, type, idempotency_key, targets, title, body, url, created_at, kind, link_expires_at \
+             FROM events WHERE tenant_id = $1 AND id = $2",
         )
         .bind(tenant)
         .bind(id)
@@ -234,11 +284,13 @@ impl Store {
             body: r.try_get(5)?,
             url: r.try_get(6)?,
             created_at: r.try_get(7)?,
+            kind: r.try_get(8)?,
+            confirmation_link_expires_at: r.try_get(9)?,
             deliveries: Vec::new(),
         };
         let rows = sqlx::query(
-            "SELECT id, target, provider, connection_id, room, mentions, status, reason_code, reason, reasons, message_id, next_attempt_at \
-             FROM deliveries WHERE event_id = $1 AND tenant_id = $2 ORDER BY id",
+            "SELECT id, target, provider, connection_id, room, mentions, status, reason_code, reason, reasons, message_id, next_attempt_at, \
+             warnings FROM deliveries WHERE event_id = $1 AND tenant_id = $2 ORDER BY id",
         )
         .bind(id)
         .bind(tenant)
@@ -254,7 +306,7 @@ impl Store {
                 connection_id: r.try_get(3)?,
                 destination: r
                     .try_get::<Option<String>, _>(4)?
-                    .map(|room| Destination { kind: "room", room }),
+                    .map(Destination::from_room),
                 mentions: parse_json(&r.try_get::<String, _>(5)?)?,
                 next_attempt_at: (status == "pending" && next > 0).then_some(next),
                 status,
@@ -262,7 +314,10 @@ impl Store {
                 reason: r.try_get(8)?,
                 route: parse_json(&r.try_get::<String, _>(9)?)?,
                 message_id: r.try_get(10)?,
+                warnings: serde_json::from_str(&r.try_get::<String, _>(12)?)
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))?,
                 attempts: Vec::new(),
+                clicks: Vec::new(),
             });
         }
         if !ev.deliveries.is_empty() {
@@ -294,7 +349,82 @@ impl Store {
                 }
             }
         }
+        if !ev.deliveries.is_empty() {
+            let rows = sqlx::query("SELECT delivery_id, at, user_agent FROM clicks WHERE event_id = $1 AND tenant_id = $2 ORDER BY id")
+                .bind(id)
+                .bind(tenant)
+                .fetch_all(&self.read)
+                .await?;
+            for r in rows {
+                let did: i64 = r.try_get(0)?;
+                if let Some(d) = ev.deliveries.iter_mut().find(|d| d.id == did) {
+                    d.clicks.push(ClickDetail {
+                        at: r.try_get(1)?,
+                        user_agent: r.try_get(2)?,
+                    });
+                }
+            }
+        }
         Ok(Some(ev))
+    }
+
+    /// Cancels what an event still has pending (a bulk send stopped midway). Returns how many.
+    pub async fn cancel_pending(
+        &self,
+        tenant: i64,
+        event_id: i64,
+        code: &str,
+        reason: &str,
+    ) -> Result<u64> {
+        let done = sqlx::query(
+            "UPDATE deliveries SET status = 'cancelled', reason_code = $1, reason = $2, updated_at = $3 \
+             WHERE tenant_id = $4 AND event_id = $5 AND status = 'pending'",
+        )
+        .bind(code)
+        .bind(reason)
+        .bind(now_ms())
+        .bind(tenant)
+        .bind(event_id)
+        .execute(&self.write)
+        .await?;
+        Ok(done.rows_affected())
+    }
+
+    /// The event a confirmation link's delivery belongs to (links are not tenant-scoped: the
+    /// signature is what authorises them).
+    pub async fn link_target(&self, delivery_id: i64) -> Result<Option<LinkTarget>> {
+        let row = sqlx::query(
+            "SELECT e.tenant_id, e.id, e.url, e.link_expires_at FROM deliveries d JOIN events e ON e.id = d.event_id WHERE d.id = $1",
+        )
+        .bind(delivery_id)
+        .fetch_optional(&self.read)
+        .await?;
+        row.map(|r| {
+            Ok(LinkTarget {
+                tenant_id: r.try_get(0)?,
+                event_id: r.try_get(1)?,
+                url: r.try_get(2)?,
+                expires_at: r.try_get(3)?,
+            })
+        })
+        .transpose()
+    }
+
+    pub async fn record_click(
+        &self,
+        target: &LinkTarget,
+        delivery_id: i64,
+        user_agent: Option<&str>,
+    ) -> Result<()> {
+        sqlx::query("INSERT INTO clicks (tenant_id, event_id, delivery_id, at, user_agent) VALUES ($1, $2, $3, $4, $5)")
+            .bind(target.tenant_id)
+            .bind(target.event_id)
+            .bind(delivery_id)
+            .bind(now_ms())
+            .bind(user_agent)
+            .execute(&self.write)
+            .await?;
+        Ok(())
     }
 
     /// Counts deliveries per status (all tenants): for benchmarks, tests and health.

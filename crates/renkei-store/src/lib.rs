@@ -9,6 +9,7 @@
 pub mod connections;
 pub mod directory;
 pub mod events;
+pub mod links;
 pub mod queue;
 pub mod secrets;
 pub mod tenants;

@@ -24,6 +24,8 @@ pub struct QueuedDelivery {
     pub title: String,
     pub body: String,
     pub url: Option<String>,
+    /// The event's confirmation links expire then (Unix ms); `None` = no link.
+    pub link_expires_at: Option<i64>,
 }
 
 /// What became of a delivery after an attempt.
@@ -135,7 +137,7 @@ impl Store {
     ) -> Result<Vec<QueuedDelivery>> {
         let rows = sqlx::query(
             "SELECT d.id, d.tenant_id, d.event_id, d.room, d.mentions, d.attempts, d.next_attempt_at, d.first_attempt_at, \
-             e.title, e.body, e.url \
+             e.title, e.body, e.url, e.link_expires_at \
              FROM deliveries d JOIN events e ON e.id = d.event_id \
              WHERE d.connection_id = $1 AND d.status = 'pending' AND d.id > $3 ORDER BY d.id LIMIT $2",
         )
@@ -159,6 +161,7 @@ impl Store {
                     title: r.try_get(8)?,
                     body: r.try_get(9)?,
                     url: r.try_get(10)?,
+                    link_expires_at: r.try_get(11)?,
                 })
             })
             .collect()

@@ -16,6 +16,8 @@ use crate::StoreError;
 #[derive(Clone)]
 pub struct SecretBox {
     cipher: Aes256Gcm,
+    /// Signs confirmation links; derived from the master key so there is one secret to keep.
+    link_key: [u8; 32],
 }
 
 impl fmt::Debug for SecretBox {
@@ -26,9 +28,18 @@ impl fmt::Debug for SecretBox {
 
 impl SecretBox {
     pub fn new(key: [u8; 32]) -> Self {
+        use hmac::{Hmac, Mac};
+        let mut mac = <Hmac<sha2::Sha256> as Mac>::new_from_slice(&key).expect("any key length");
+        mac.update(b"renkei/confirmation-links/v1");
+        let link_key = mac.finalize().into_bytes().into();
         SecretBox {
             cipher: Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(&key)),
+            link_key,
         }
+    }
+
+    pub fn link_signer(&self, public_url: &str) -> crate::links::LinkSigner {
+        crate::links::LinkSigner::new(self.link_key, public_url)
     }
 
     /// A key from its base64 text (as in `RENKEI_SECRET_KEY` or the key file).

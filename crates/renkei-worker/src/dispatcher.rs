@@ -63,6 +63,18 @@ impl Dispatcher {
         }
     }
 
+    /// Deliveries of these connections were settled elsewhere (e.g. a bulk send cancelled):
+    /// their lanes re-read the queue before sending anything more.
+    pub fn resync(&self, connections: &[i64]) {
+        let lanes = self.lanes.lock();
+        for c in connections {
+            if let Some(l) = lanes.get(c) {
+                l.resync.store(true, std::sync::atomic::Ordering::Release);
+                l.wake.notify_one();
+            }
+        }
+    }
+
     /// The connection was deleted: stop its lane now rather than at its next check.
     pub fn stop_lane(&self, connection: i64) {
         if let Some(l) = self.lanes.lock().get(&connection) {

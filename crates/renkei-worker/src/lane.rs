@@ -12,6 +12,7 @@ use futures::stream::FuturesUnordered;
 use futures::StreamExt;
 use renkei_core::model::Notice;
 use renkei_core::ratelimit::{ProviderBudget, SlidingWindow};
+use renkei_core::routing::direct_account;
 use renkei_providers::{DeliveryProvider, SendOutcome, SendResult};
 use renkei_store::now_ms;
 use renkei_store::queue::{AttemptRecord, Completion, QueuedDelivery};
@@ -19,23 +20,29 @@ use tokio::sync::{watch, Notify};
 use tokio::task::JoinHandle;
 use tracing::{info, warn, Instrument};
 
+use crate::direct::DirectCache;
 use crate::Dispatcher;
 
 pub(crate) struct LaneHandle {
     pub wake: Arc<Notify>,
+    /// Set (then `wake`) when deliveries were settled behind the lane's back (cancelled):
+    /// it must re-read its queue before sending more.
+    pub resync: Arc<std::sync::atomic::AtomicBool>,
     pub stop: watch::Sender<bool>,
     pub task: Option<JoinHandle<()>>,
 }
 
 pub(crate) fn spawn(dispatcher: Arc<Dispatcher>, connection: i64) -> LaneHandle {
     let wake = Arc::new(Notify::new());
+    let resync = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let (stop, stop_rx) = watch::channel(false);
     let span = tracing::info_span!("lane", connection, node = %dispatcher.config.node_id);
     let w = wake.clone();
+    let r = resync.clone();
     let task = tokio::spawn(
         async move {
             let d = dispatcher.clone();
-            if let Err(e) = Lane::run(dispatcher, connection, w, stop_rx).await {
+            if let Err(e) = Lane::run(dispatcher, connection, w, r, stop_rx).await {
                 warn!(error = %e, "lane stopped on a database error; it will be picked up again");
             }
             let _ = d.store.release_lane(connection, &d.config.node_id).await;
@@ -45,6 +52,7 @@ pub(crate) fn spawn(dispatcher: Arc<Dispatcher>, connection: i64) -> LaneHandle 
     );
     LaneHandle {
         wake,
+        resync,
         stop,
         task: Some(task),
     }
@@ -60,6 +68,8 @@ struct Lane {
     /// Pending deliveries by ID (= queue order).
     queue: BTreeMap<i64, QueuedDelivery>,
     busy_rooms: HashSet<String>,
+    /// Direct chats of this credential, shared by its sends in flight.
+    direct: Arc<DirectCache>,
     /// IDs sent or decided but not yet committed: a refetch must not bring them back.
     uncommitted: HashSet<i64>,
     results: Vec<AttemptRecord>,
@@ -102,6 +112,7 @@ impl Lane {
         dispatcher: Arc<Dispatcher>,
         connection: i64,
         wake: Arc<Notify>,
+        resync: Arc<std::sync::atomic::AtomicBool>,
         mut stop: watch::Receiver<bool>,
     ) -> renkei_store::Result<()> {
         let Some((conn, creds)) = dispatcher.store.connection_for_worker(connection).await? else {
@@ -117,6 +128,7 @@ impl Lane {
             credentials: Arc::new(creds),
             queue: BTreeMap::new(),
             busy_rooms: HashSet::new(),
+            direct: Arc::default(),
             uncommitted: HashSet::new(),
             results: Vec::new(),
             flush_due: None,
@@ -139,7 +151,9 @@ impl Lane {
             if *stop.borrow() {
                 break Stop::Requested;
             }
-            if lane.last_check.elapsed() > FULL_CHECK_EVERY {
+            if lane.last_check.elapsed() > FULL_CHECK_EVERY
+                || resync.swap(false, std::sync::atomic::Ordering::AcqRel)
+            {
                 fetch = Fetch::Full;
             }
             match std::mem::replace(&mut fetch, Fetch::Nothing) {
@@ -312,16 +326,32 @@ impl Lane {
             self.uncommitted.insert(d.id);
             let provider = self.provider.clone();
             let creds = self.credentials.clone();
+            let direct = self.direct.clone();
+            let confirm_url = match (&self.dispatcher.config.links, d.link_expires_at) {
+                (Some(signer), Some(expires)) => Some(signer.url(d.id, expires)),
+                _ => None,
+            };
             let notice = Notice {
                 title: d.title.clone(),
                 body: d.body.clone(),
                 url: d.url.clone(),
+                confirm_url,
             };
             let rendered = provider.render(&notice, &d.mentions);
             in_flight.push(Box::pin(async move {
                 let started_ms = now_ms();
                 let started = Instant::now();
-                let res = provider.send(&creds, &d.room, &rendered).await;
+                let res = match direct_account(&d.room) {
+                    None => provider.send(&creds, &d.room, &rendered).await,
+                    Some(account) => match direct
+                        .room_for(provider.as_ref(), &creds, account, started)
+                        .await
+                    {
+                        Ok(Some(room)) => provider.send(&creds, &room, &rendered).await,
+                        Ok(None) => provider.not_reachable_directly(account),
+                        Err(failed) => failed,
+                    },
+                };
                 (d, started_ms, started, res)
             }));
         }
@@ -428,6 +458,10 @@ impl Lane {
                     ),
                 }
             }
+            SendOutcome::Refused { code } => Completion::Failed {
+                code: (*code).to_string(),
+                reason: error.clone().unwrap_or_default(),
+            },
             SendOutcome::Permanent => Completion::Failed {
                 code: res.outcome.code().into(),
                 reason: format!(

@@ -2,6 +2,7 @@
 //! per credential) from the database and runs each lane as a task that sends within the
 //! provider's limits, keeps order per room, retries, and records every attempt.
 
+mod direct;
 mod dispatcher;
 mod lane;
 mod providers;
@@ -9,6 +10,7 @@ mod providers;
 use std::time::Duration;
 
 use renkei_core::retry::RetryPolicy;
+use renkei_store::links::LinkSigner;
 
 pub use dispatcher::Dispatcher;
 pub use providers::Providers;
@@ -30,6 +32,8 @@ pub struct WorkerConfig {
     pub retry: RetryPolicy,
     /// How long shutdown waits for sends in flight.
     pub shutdown_grace: Duration,
+    /// Signs the confirmation links put into notices; `None`: no links.
+    pub links: Option<LinkSigner>,
 }
 
 impl Default for WorkerConfig {
@@ -43,6 +47,7 @@ impl Default for WorkerConfig {
             flush_interval: Duration::from_millis(5),
             retry: RetryPolicy::default(),
             shutdown_grace: Duration::from_secs(30),
+            links: None,
         }
     }
 }

@@ -90,22 +90,30 @@ impl Node {
     /// Starts a node on `settings.listen` (port 0 picks a free port).
     pub async fn start(settings: &Settings) -> anyhow::Result<Node> {
         let store = open_store(settings).await?;
+        let listener = tokio::net::TcpListener::bind(settings.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", settings.listen))?;
+        let addr = listener.local_addr()?;
+        // Links in messages point here; behind a proxy set RENKEI_PUBLIC_URL.
+        let public_url = settings
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{addr}"));
+        let links = store.secrets().link_signer(&public_url);
         let http = http_client(std::time::Duration::from_millis(
             settings.provider_timeout_ms,
         ));
         let chatwork = Chatwork::new(http, &settings.chatwork_api_url, settings.chatwork_limits());
         let providers = Providers::default().with(Provider::Chatwork, Arc::new(chatwork.clone()));
-        let dispatcher = Dispatcher::new(store.clone(), providers, settings.worker_config());
+        let mut worker_config = settings.worker_config();
+        worker_config.links = Some(links.clone());
+        let dispatcher = Dispatcher::new(store.clone(), providers, worker_config);
         let workers = if settings.workers {
             dispatcher.start().await
         } else {
             tokio::spawn(async {})
         };
-        let listener = tokio::net::TcpListener::bind(settings.listen)
-            .await
-            .with_context(|| format!("cannot listen on {}", settings.listen))?;
-        let addr = listener.local_addr()?;
-        let state = AppState::new(store.clone(), dispatcher.clone(), chatwork);
+        let state = AppState::new(store.clone(), dispatcher.clone(), chatwork, links);
         let (tx, rx) = oneshot::channel::<()>();
         let http = tokio::spawn(renkei_server::serve(listener, state, async move {
             let _ = rx.await;

@@ -27,32 +27,40 @@ pub fn escape(text: &str) -> String {
     out
 }
 
-/// The message body posted to `POST /rooms/{id}/messages`.
+/// The message body posted to `POST /rooms/{id}/messages`. A notice without a title (a
+/// hand-written bulk message) is posted as plain text.
 pub fn render(notice: &Notice, mentions: &[Mention]) -> String {
     let mut out = String::new();
     for m in mentions {
         out.push_str(&format!("[To:{}] {}さん\n", m.account_id, escape(&m.name)));
     }
+    let mut text = escape(&notice.body);
+    for link in [&notice.url, &notice.confirm_url].into_iter().flatten() {
+        if !text.is_empty() {
+            text.push('\n');
+        }
+        if Some(link) == notice.confirm_url.as_ref() {
+            text.push_str("確認 / Confirm: ");
+        }
+        text.push_str(&escape(link));
+    }
+    if notice.title.is_empty() {
+        out.push_str(&text);
+        return truncate(out, "…");
+    }
     out.push_str("[info][title]");
     out.push_str(&escape(&notice.title));
     out.push_str("[/title]");
-    out.push_str(&escape(&notice.body));
-    if let Some(url) = &notice.url {
-        if !notice.body.is_empty() {
-            out.push('\n');
-        }
-        out.push_str(&escape(url));
-    }
+    out.push_str(&text);
     out.push_str("[/info]");
-    truncate(out)
+    truncate(out, "…[/info]")
 }
 
-fn truncate(s: String) -> String {
+/// Cuts to Chatwork's limit, ending with `closing` (which keeps the notation well-formed).
+fn truncate(s: String, closing: &str) -> String {
     if s.chars().count() <= MAX_BODY_CHARS {
         return s;
     }
-    // Keep the closing tag so the notation stays well-formed.
-    let closing = "…[/info]";
     let keep = MAX_BODY_CHARS - closing.chars().count();
     let mut t: String = s.chars().take(keep).collect();
     t.push_str(closing);
@@ -68,6 +76,7 @@ mod tests {
             title: title.into(),
             body: body.into(),
             url: url.map(Into::into),
+            confirm_url: None,
         }
     }
 
@@ -117,6 +126,21 @@ mod tests {
         assert_eq!(
             out.replace('\u{200B}', ""),
             "[info][title][toall] 至急[/title]file [To:1] [info]x[/info] [/title].pdf[/info]"
+        );
+    }
+
+    #[test]
+    fn confirmation_link_follows_the_url() {
+        let mut n = notice("t", "b", Some("https://a.example/1"));
+        n.confirm_url = Some("https://renkei.example/c/1.2.x".into());
+        assert_eq!(render(&n, &[]), "[info][title]t[/title]b\nhttps://a.example/1\n確認 / Confirm: https://renkei.example/c/1.2.x[/info]");
+    }
+
+    #[test]
+    fn untitled_notices_are_plain_text() {
+        assert_eq!(
+            render(&notice("", "皆様へ [toall]", None), &[]),
+            "皆様へ [\u{200B}toall]"
         );
     }
 

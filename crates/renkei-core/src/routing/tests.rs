@@ -1,5 +1,14 @@
 use super::*;
 
+const ROOM: EventKind<'static> = EventKind {
+    event_type: "t",
+    mode: DeliveryMode::Room,
+};
+const DIRECT: EventKind<'static> = EventKind {
+    event_type: "t",
+    mode: DeliveryMode::Direct,
+};
+
 fn conn(id: i64, owner: Owner, room: Option<&str>, my_chat: Option<&str>) -> ConnectionView {
     ConnectionView {
         id,
@@ -8,6 +17,7 @@ fn conn(id: i64, owner: Owner, room: Option<&str>, my_chat: Option<&str>) -> Con
         room: room.map(Into::into),
         default_room: my_chat.map(Into::into),
         account_id: Some(format!("{}", 1000 + id)),
+        enabled: true,
     }
 }
 
@@ -65,7 +75,7 @@ fn scenario_1_tenant_token_without_room_goes_to_my_chat() {
         connections: vec![conn(1, Owner::Tenant, None, Some("900"))],
         ..Default::default()
     };
-    let p = plan(&s, &to_tenant(), DeliveryMode::Room);
+    let p = plan(&s, &to_tenant(), ROOM);
     assert_eq!(sends(&p), vec![(1, "900".into())]);
     assert!(p[0].reasons[0].contains("My Chat"));
 }
@@ -77,14 +87,14 @@ fn scenario_3_tenant_room_wins_over_my_chat() {
         ..Default::default()
     };
     assert_eq!(
-        sends(&plan(&s, &to_tenant(), DeliveryMode::Room)),
+        sends(&plan(&s, &to_tenant(), ROOM)),
         vec![(1, "555".into())]
     );
 }
 
 #[test]
 fn tenant_without_connection_is_skipped() {
-    let p = plan(&Snapshot::default(), &to_tenant(), DeliveryMode::Room);
+    let p = plan(&Snapshot::default(), &to_tenant(), ROOM);
     assert_eq!(skips(&p), vec!["no_connection"]);
 }
 
@@ -95,7 +105,7 @@ fn scenario_4_client_room_through_tenant_connection() {
         ..Default::default()
     };
     s.clients.insert("c1".into(), client(10, "c1", Some("777")));
-    let p = plan(&s, &to_client("c1"), DeliveryMode::Room);
+    let p = plan(&s, &to_client("c1"), ROOM);
     assert_eq!(sends(&p), vec![(1, "777".into())]);
 }
 
@@ -110,12 +120,12 @@ fn scenario_5_client_own_token_my_chat_or_its_room() {
     };
     s.clients.insert("c1".into(), client(10, "c1", None));
     assert_eq!(
-        sends(&plan(&s, &to_client("c1"), DeliveryMode::Room)),
+        sends(&plan(&s, &to_client("c1"), ROOM)),
         vec![(2, "901".into())]
     );
     s.clients.insert("c1".into(), client(10, "c1", Some("777")));
     assert_eq!(
-        sends(&plan(&s, &to_client("c1"), DeliveryMode::Room)),
+        sends(&plan(&s, &to_client("c1"), ROOM)),
         vec![(2, "777".into())]
     );
 }
@@ -127,7 +137,7 @@ fn client_without_room_or_connection_is_skipped_with_reason() {
         ..Default::default()
     };
     s.clients.insert("c1".into(), client(10, "c1", None));
-    let p = plan(&s, &to_client("c1"), DeliveryMode::Room);
+    let p = plan(&s, &to_client("c1"), ROOM);
     assert_eq!(skips(&p), vec!["no_destination"]);
     assert!(
         p[0].reasons[0].contains("no chatwork room"),
@@ -135,7 +145,7 @@ fn client_without_room_or_connection_is_skipped_with_reason() {
         p[0].reasons
     );
     assert_eq!(
-        skips(&plan(&s, &to_client("nobody"), DeliveryMode::Room)),
+        skips(&plan(&s, &to_client("nobody"), ROOM)),
         vec!["unknown_client"]
     );
 }
@@ -152,7 +162,7 @@ fn same_destination_is_sent_once() {
         clients: vec!["c1".into(), "c1".into()],
         ..Default::default()
     };
-    let p = plan(&s, &targets, DeliveryMode::Room);
+    let p = plan(&s, &targets, ROOM);
     assert_eq!(sends(&p), vec![(1, "555".into())]);
     assert!(p[0]
         .reasons
@@ -198,11 +208,8 @@ fn group_rooms_walk_up_the_tree_as_in_the_seed() {
         groups: vec![g.into()],
         ..Default::default()
     };
-    assert_eq!(
-        sends(&plan(&s, &to("総務"), DeliveryMode::Room)),
-        vec![(1, "200".into())]
-    );
-    let p = plan(&s, &to("開発一課"), DeliveryMode::Room);
+    assert_eq!(sends(&plan(&s, &to("総務"), ROOM)), vec![(1, "200".into())]);
+    let p = plan(&s, &to("開発一課"), ROOM);
     assert_eq!(sends(&p), vec![(1, "300".into())]);
     assert!(
         p[0].reasons[0].contains("開発一課 → parent 開発部"),
@@ -210,7 +217,7 @@ fn group_rooms_walk_up_the_tree_as_in_the_seed() {
         p[0].reasons
     );
     assert_eq!(
-        sends(&plan(&s, &to("営業一課"), DeliveryMode::Room)),
+        sends(&plan(&s, &to("営業一課"), ROOM)),
         vec![(1, "100".into())]
     );
 }
@@ -244,7 +251,7 @@ fn members_in_one_room_share_one_post_mentioning_each() {
         members: vec!["m1".into(), "m2".into()],
         ..Default::default()
     };
-    let p = plan(&s, &t, DeliveryMode::Room);
+    let p = plan(&s, &t, ROOM);
     assert_eq!(sends(&p), vec![(1, "300".into())]);
     let Outcome::Send { mentions, .. } = &p[0].outcome else {
         panic!()
@@ -256,4 +263,145 @@ fn members_in_one_room_share_one_post_mentioning_each() {
             .collect::<Vec<_>>(),
         vec!["11", "22"]
     );
+}
+
+fn member(id: i64, ext: &str, name: &str, groups: Vec<i64>, account: Option<&str>) -> MemberView {
+    let identities = account
+        .map(|a| BTreeMap::from([(Provider::Chatwork, a.to_string())]))
+        .unwrap_or_default();
+    MemberView {
+        id,
+        external_id: ext.into(),
+        name: name.into(),
+        groups,
+        identities,
+    }
+}
+
+fn to_members(m: &[&str]) -> Targets {
+    Targets {
+        members: m.iter().map(|s| s.to_string()).collect(),
+        ..Default::default()
+    }
+}
+
+#[test]
+fn direct_delivery_goes_to_the_members_account_through_the_bot() {
+    let mut s = seed_tree();
+    s.members
+        .insert("m1".into(), member(1, "m1", "山田", vec![3], Some("11")));
+    s.members
+        .insert("m2".into(), member(2, "m2", "佐藤", vec![3], None));
+    let p = plan(&s, &to_members(&["m1", "m2"]), DIRECT);
+    assert_eq!(sends(&p), vec![(1, "dm:11".into())]);
+    assert_eq!(direct_account("dm:11"), Some("11"));
+    assert_eq!(direct_account("300"), None);
+    assert_eq!(skips(&p), vec!["no_identity"]);
+    assert!(
+        p[1].reasons[0].contains("identities.chatwork.account_id"),
+        "{:?}",
+        p[1].reasons
+    );
+}
+
+#[test]
+fn both_sends_to_the_room_and_directly() {
+    let mut s = seed_tree();
+    s.members
+        .insert("m1".into(), member(1, "m1", "山田", vec![3], Some("11")));
+    let both = EventKind {
+        event_type: "t",
+        mode: DeliveryMode::Both,
+    };
+    assert_eq!(
+        sends(&plan(&s, &to_members(&["m1"]), both)),
+        vec![(1, "300".into()), (1, "dm:11".into())]
+    );
+}
+
+#[test]
+fn direct_to_a_group_reaches_each_member_once_and_subgroups_on_request() {
+    let mut s = seed_tree();
+    s.members
+        .insert("m1".into(), member(1, "m1", "山田", vec![2, 3], Some("11")));
+    s.members
+        .insert("m2".into(), member(2, "m2", "佐藤", vec![3], Some("22")));
+    s.group_members.insert(2, vec!["m1".into()]);
+    s.group_members.insert(3, vec!["m1".into(), "m2".into()]);
+    let t = |sub| Targets {
+        groups: vec!["開発部".into()],
+        subgroups: sub,
+        ..Default::default()
+    };
+    assert_eq!(
+        sends(&plan(&s, &t(false), DIRECT)),
+        vec![(1, "dm:11".into())]
+    );
+    assert_eq!(
+        sends(&plan(&s, &t(true), DIRECT)),
+        vec![(1, "dm:11".into()), (1, "dm:22".into())]
+    );
+    assert_eq!(s.subtree(2), vec![2, 3]);
+}
+
+#[test]
+fn preferences_remove_paths_with_the_reason() {
+    let mut s = seed_tree();
+    s.members
+        .insert("m1".into(), member(1, "m1", "山田", vec![3], Some("11")));
+    s.member_prefs
+        .insert((1, "survey.reminder".into(), Provider::Chatwork), false);
+    let kind = EventKind {
+        event_type: "survey.reminder",
+        mode: DeliveryMode::Both,
+    };
+    let p = plan(&s, &to_members(&["m1"]), kind);
+    assert!(sends(&p).is_empty());
+    assert_eq!(skips(&p), vec!["preference_off", "preference_off"]);
+    assert_eq!(
+        p[0].reasons.last().unwrap(),
+        "member m1 switched chatwork off for survey.reminder"
+    );
+    // Another event type is unaffected.
+    let other = EventKind {
+        event_type: "praise",
+        mode: DeliveryMode::Direct,
+    };
+    assert_eq!(
+        sends(&plan(&s, &to_members(&["m1"]), other)),
+        vec![(1, "dm:11".into())]
+    );
+}
+
+#[test]
+fn tenant_defaults_and_switched_off_connections_skip() {
+    let mut s = seed_tree();
+    s.type_defaults
+        .insert(("t".into(), Provider::Chatwork), false);
+    let p = plan(&s, &to_tenant(), ROOM);
+    assert_eq!(skips(&p), vec!["preference_off"]);
+    assert!(p[0]
+        .reasons
+        .last()
+        .unwrap()
+        .contains("switched chatwork off for t by default"));
+    s.type_defaults.clear();
+    s.connections[0].enabled = false;
+    let p = plan(&s, &to_tenant(), ROOM);
+    assert_eq!(skips(&p), vec!["connection_switched_off"]);
+}
+
+#[test]
+fn mentioning_the_sending_account_warns() {
+    let mut s = seed_tree();
+    // Connection 1 posts as account 1001; member m1 is that same account.
+    s.members
+        .insert("m1".into(), member(1, "m1", "山田", vec![3], Some("1001")));
+    s.members
+        .insert("m2".into(), member(2, "m2", "佐藤", vec![3], Some("22")));
+    let p = plan(&s, &to_members(&["m1", "m2"]), ROOM);
+    assert_eq!(p.len(), 1);
+    assert_eq!(p[0].warnings.len(), 1, "{:?}", p[0].warnings);
+    assert!(p[0].warnings[0].contains("no unread badge"));
+    assert!(p[0].warnings[0].contains("notification-only account"));
 }

@@ -13,7 +13,7 @@ use serde::Serialize;
 
 use super::journal::RecordedRequest;
 use super::limits::{RateHeaders, TokenWindow};
-use super::world::{Role, RoomAccess};
+use super::world::{RequestAccess, Role, RoomAccess};
 use super::{unix_ms, FakeChatwork, Shared};
 
 const BODY_MAX_CHARS: usize = 65_535;
@@ -24,11 +24,15 @@ enum Route {
     Contacts,
     Members(i64),
     PostMessage(i64),
+    IncomingRequests,
+    ApproveRequest(i64),
+    RejectRequest(i64),
 }
 
 fn route(method: &Method, path: &str) -> Option<Route> {
     let mut seg = path.strip_prefix("/v2/")?.split('/');
     let room = |s: Option<&str>| s.and_then(|s| s.parse::<i64>().ok());
+    let request = room;
     match (
         method.as_str(),
         seg.next(),
@@ -41,6 +45,13 @@ fn route(method: &Method, path: &str) -> Option<Route> {
         ("GET", Some("contacts"), None, None, None) => Some(Route::Contacts),
         ("GET", Some("rooms"), id, Some("members"), None) => room(id).map(Route::Members),
         ("POST", Some("rooms"), id, Some("messages"), None) => room(id).map(Route::PostMessage),
+        ("GET", Some("incoming_requests"), None, None, None) => Some(Route::IncomingRequests),
+        ("PUT", Some("incoming_requests"), id, None, None) => {
+            request(id).map(Route::ApproveRequest)
+        }
+        ("DELETE", Some("incoming_requests"), id, None, None) => {
+            request(id).map(Route::RejectRequest)
+        }
         _ => None,
     }
 }
@@ -229,15 +240,18 @@ fn dispatch(
             let messages = shared.messages.lock();
             Reply::json(&world.rooms_json(account_id, |id| messages.stats(id)))
         }
-        Route::Contacts => {
-            let list = shared.world.read().contacts_json(account_id);
-            if list.is_empty() {
-                // Real Chatwork answers an empty list with 204 and no body.
-                Reply::ok(StatusCode::NO_CONTENT, None)
-            } else {
-                Reply::json(&list)
-            }
+        Route::Contacts => list_or_204(&shared.world.read().contacts_json(account_id)),
+        Route::IncomingRequests => {
+            list_or_204(&shared.world.read().incoming_requests_json(account_id))
         }
+        Route::ApproveRequest(id) => match shared.world.write().approve_request(account_id, id) {
+            Ok(contact) => Reply::json(&contact),
+            Err(e) => request_refusal(&e),
+        },
+        Route::RejectRequest(id) => match shared.world.write().reject_request(account_id, id) {
+            Ok(()) => Reply::ok(StatusCode::NO_CONTENT, None),
+            Err(e) => request_refusal(&e),
+        },
         Route::Members(room_id) => {
             let world = shared.world.read();
             match world.role_in(room_id, account_id) {
@@ -246,6 +260,23 @@ fn dispatch(
             }
         }
         Route::PostMessage(room_id) => post_message(shared, room_id, account_id, form, now_ms),
+    }
+}
+
+/// Real Chatwork answers an empty list with 204 and no body.
+fn list_or_204(list: &[serde_json::Value]) -> Reply {
+    if list.is_empty() {
+        Reply::ok(StatusCode::NO_CONTENT, None)
+    } else {
+        Reply::json(&list)
+    }
+}
+
+fn request_refusal(e: &RequestAccess) -> Reply {
+    match e {
+        RequestAccess::NotFound => {
+            Reply::error(StatusCode::NOT_FOUND, "Incoming request not found")
+        }
     }
 }
 
@@ -379,6 +410,21 @@ mod tests {
             Some(Route::PostMessage(12))
         ));
         assert!(route(&get, "/v2/rooms/12/messages").is_none());
+        assert!(matches!(
+            route(&get, "/v2/incoming_requests"),
+            Some(Route::IncomingRequests)
+        ));
+        assert!(matches!(
+            route(&Method::PUT, "/v2/incoming_requests/7"),
+            Some(Route::ApproveRequest(7))
+        ));
+        assert!(matches!(
+            route(&Method::DELETE, "/v2/incoming_requests/7"),
+            Some(Route::RejectRequest(7))
+        ));
+        assert!(route(&get, "/v2/incoming_requests/7").is_none());
+        assert!(route(&Method::PUT, "/v2/incoming_requests").is_none());
+        assert!(route(&Method::DELETE, "/v2/incoming_requests/x").is_none());
         assert!(route(&get, "/v2/rooms/x/members").is_none());
         assert!(route(&get, "/v2/me/").is_none());
         assert!(route(&get, "/me").is_none());

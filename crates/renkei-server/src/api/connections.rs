@@ -4,7 +4,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use renkei_core::ids;
 use renkei_core::model::{Owner, Provider};
-use renkei_providers::chatwork::ChatworkError;
+use renkei_providers::chatwork::{ChatworkError, Contact, IncomingRequest, Room};
 use renkei_store::connections::{Connection, NewConnection};
 use renkei_store::secrets::hint;
 use serde::{Deserialize, Serialize};
@@ -53,6 +53,10 @@ pub struct ConnectionView {
     pub default_room: Option<String>,
     #[schema(value_type = Object)]
     pub credentials: serde_json::Value,
+    /// Switched off by its owner: routing goes around it.
+    pub enabled: bool,
+    /// E.g. it posts as an account that is also a member's, so their mentions show no badge.
+    pub warnings: Vec<String>,
     pub created_at: i64,
 }
 
@@ -76,6 +80,8 @@ impl From<Connection> for ConnectionView {
             room: c.room,
             default_room: c.default_room,
             credentials: json!({ "api_token": c.secret_hint }),
+            enabled: c.enabled,
+            warnings: Vec::new(),
             created_at: c.created_at,
         }
     }
@@ -205,7 +211,35 @@ pub async fn list(
     auth: Auth,
 ) -> Result<ApiJson<Vec<ConnectionView>>, ApiError> {
     let all = state.store.connections(auth.id()).await?;
-    Ok(ApiJson(all.into_iter().map(Into::into).collect()))
+    let mut out = Vec::with_capacity(all.len());
+    for c in all {
+        out.push(with_warnings(&state, auth.id(), c).await?);
+    }
+    Ok(ApiJson(out))
+}
+
+/// Flags members whose own account this connection posts as (their mentions show no badge).
+async fn with_warnings(
+    state: &AppState,
+    tenant: i64,
+    c: Connection,
+) -> Result<ConnectionView, ApiError> {
+    let account = c.account_id.clone();
+    let id = c.id;
+    let mut view = ConnectionView::from(c);
+    if let Some(account) = account {
+        for (ext, name) in state
+            .store
+            .members_with_identity(tenant, Provider::Chatwork, &account)
+            .await?
+        {
+            view.warnings.push(format!(
+                "member {ext}: {}",
+                renkei_core::routing::self_mention_warning(id, &name, &account)
+            ));
+        }
+    }
+    Ok(view)
 }
 
 #[utoipa::path(get, path = "/api/v1/connections/{id}", params(("id" = i64, Path)),
@@ -223,7 +257,7 @@ pub async fn show(
         .connection(auth.id(), id)
         .await?
         .ok_or_else(|| ApiError::not_found("connection"))?;
-    Ok(ApiJson(conn.into()))
+    Ok(ApiJson(with_warnings(&state, auth.id(), conn).await?))
 }
 
 /// Deletes the credentials at once; deliveries still waiting for them end `cancelled`.
@@ -250,4 +284,149 @@ pub async fn delete(
         "connection deleted"
     );
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConnectionPatch {
+    /// Switch the connection off (kept, but not used) or on again.
+    pub enabled: bool,
+}
+
+#[utoipa::path(patch, path = "/api/v1/connections/{id}", params(("id" = i64, Path)), request_body = ConnectionPatch,
+    responses((status = 200, body = ConnectionView), (status = 404)))]
+pub async fn patch(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<ConnectionPatch>,
+) -> Result<ApiJson<ConnectionView>, ApiError> {
+    let id = id
+        .parse::<i64>()
+        .map_err(|_| ApiError::not_found("connection"))?;
+    if !state
+        .store
+        .set_connection_enabled(auth.id(), id, body.enabled)
+        .await?
+    {
+        return Err(ApiError::not_found("connection"));
+    }
+    show(State(state), auth, Path(id.to_string())).await
+}
+
+/// The decrypted token of one of this tenant's live Chatwork connections.
+async fn chatwork_token(state: &AppState, tenant: i64, id: &str) -> Result<String, ApiError> {
+    let id = id
+        .parse::<i64>()
+        .map_err(|_| ApiError::not_found("connection"))?;
+    let (conn, creds) = state
+        .store
+        .connection_for_worker(id)
+        .await?
+        .filter(|(c, _)| c.tenant_id == tenant)
+        .ok_or_else(|| ApiError::not_found("connection"))?;
+    if conn.provider != Provider::Chatwork {
+        return Err(ApiError::unprocessable(
+            "wrong_provider",
+            "this is not a Chatwork connection",
+        ));
+    }
+    creds["api_token"]
+        .as_str()
+        .map(str::to_string)
+        .ok_or_else(|| ApiError::unprocessable("invalid_credentials", "no api_token"))
+}
+
+fn provider_error(r: renkei_providers::SendResult) -> ApiError {
+    let text = r.error.unwrap_or_default();
+    match r.outcome {
+        renkei_providers::SendOutcome::CredentialRejected => ApiError::unprocessable(
+            "chatwork_invalid_token",
+            format!("Chatwork refused the connection's token: {text}; reconnect it"),
+        ),
+        _ => ApiError::new(
+            StatusCode::BAD_GATEWAY,
+            "chatwork_error",
+            format!(
+                "Chatwork answered {}: {text}",
+                r.http_status
+                    .map_or("nothing".into(), |s| format!("HTTP {s}"))
+            ),
+        ),
+    }
+}
+
+/// Rooms the connection's account is in (for picking bulk-send targets); at most 100, as
+/// Chatwork lists them.
+#[utoipa::path(get, path = "/api/v1/connections/{id}/rooms", params(("id" = i64, Path)),
+    responses((status = 200, body = [Object]), (status = 404), (status = 502)))]
+pub async fn rooms(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> Result<ApiJson<Vec<Room>>, ApiError> {
+    let token = chatwork_token(&state, auth.id(), &id).await?;
+    Ok(ApiJson(
+        state.chatwork.rooms(&token).await.map_err(provider_error)?,
+    ))
+}
+
+/// The connection account's contacts: people it can message directly (to link members).
+#[utoipa::path(get, path = "/api/v1/connections/{id}/contacts", params(("id" = i64, Path)),
+    responses((status = 200, body = [Object]), (status = 404), (status = 502)))]
+pub async fn contacts(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> Result<ApiJson<Vec<Contact>>, ApiError> {
+    let token = chatwork_token(&state, auth.id(), &id).await?;
+    Ok(ApiJson(
+        state
+            .chatwork
+            .contacts(&token)
+            .await
+            .map_err(provider_error)?,
+    ))
+}
+
+/// Contact requests waiting for the connection account's approval.
+#[utoipa::path(get, path = "/api/v1/connections/{id}/contact-requests", params(("id" = i64, Path)),
+    responses((status = 200, body = [Object]), (status = 404), (status = 502)))]
+pub async fn contact_requests(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> Result<ApiJson<Vec<IncomingRequest>>, ApiError> {
+    let token = chatwork_token(&state, auth.id(), &id).await?;
+    Ok(ApiJson(
+        state
+            .chatwork
+            .incoming_requests(&token)
+            .await
+            .map_err(provider_error)?,
+    ))
+}
+
+/// Approves a contact request: the person becomes a contact and can receive direct messages.
+#[utoipa::path(post, path = "/api/v1/connections/{id}/contact-requests/{request_id}/approve",
+    params(("id" = i64, Path), ("request_id" = i64, Path)),
+    responses((status = 200, body = Object), (status = 404), (status = 502)))]
+pub async fn approve_contact_request(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path((id, request_id)): Path<(String, i64)>,
+) -> Result<ApiJson<Contact>, ApiError> {
+    let token = chatwork_token(&state, auth.id(), &id).await?;
+    let contact = state
+        .chatwork
+        .approve_request(&token, request_id)
+        .await
+        .map_err(|r| {
+            if r.http_status == Some(404) {
+                ApiError::not_found("contact request")
+            } else {
+                provider_error(r)
+            }
+        })?;
+    Ok(ApiJson(contact))
 }

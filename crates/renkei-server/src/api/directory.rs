@@ -6,10 +6,11 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use renkei_core::ids;
 use renkei_core::model::{DeliveryMode, Provider};
+use renkei_core::routing;
 use renkei_store::directory::{
-    Client, DirectoryError, EventType, Group, Identities, Member, MemberInput, Rooms,
+    Client, DirectoryError, EventType, Group, Identities, Member, MemberInput, Preferences, Rooms,
 };
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::{check_external_id, check_name, put_status};
@@ -64,6 +65,25 @@ pub struct EventTypeBody {
     /// `room`, `direct` or `both`.
     #[serde(default)]
     pub delivery: Option<String>,
+    /// The tenant's default per provider for this type, e.g. `{"chatwork": false}`.
+    #[serde(default)]
+    pub defaults: BTreeMap<String, bool>,
+    /// Confirmation-link lifetime for this type in days (1, 3, 7 or 30); absent: the
+    /// tenant's setting.
+    pub confirmation_link_ttl_days: Option<i64>,
+}
+
+/// The lifetimes a confirmation link may have, in days (as in the Cells Drive settings).
+pub const LINK_TTL_CHOICES: [i64; 4] = [1, 3, 7, 30];
+
+pub(crate) fn check_link_ttl(days: Option<i64>) -> Result<(), ApiError> {
+    match days {
+        Some(d) if !LINK_TTL_CHOICES.contains(&d) => Err(ApiError::unprocessable(
+            "invalid_link_ttl",
+            format!("confirmation links last 1, 3, 7 or 30 days (or null for no link); got {d}"),
+        )),
+        _ => Ok(()),
+    }
 }
 
 fn provider(key: &str) -> Result<Provider, ApiError> {
@@ -201,16 +221,153 @@ pub async fn put_event_type(
     check_name(&body.name, "name")?;
     let delivery = match body.delivery.as_deref() {
         None => DeliveryMode::Room,
-        Some(d) => DeliveryMode::parse(d).ok_or_else(|| {
-            ApiError::unprocessable(
-                "invalid_delivery",
-                format!("`delivery` is `{d}`; use `room`, `direct` or `both`"),
-            )
-        })?,
+        Some(d) => crate::api::events::parse_delivery(d)?,
     };
-    let (et, created) = state
-        .store
-        .upsert_event_type(auth.id(), &key, body.name.trim(), delivery)
-        .await?;
+    check_link_ttl(body.confirmation_link_ttl_days)?;
+    let defaults = body
+        .defaults
+        .iter()
+        .map(|(k, v)| Ok((provider(k)?, *v)))
+        .collect::<Result<_, ApiError>>()?;
+    let et = EventType {
+        key: key.clone(),
+        name: body.name.trim().to_string(),
+        delivery,
+        defaults,
+        confirmation_link_ttl_days: body.confirmation_link_ttl_days,
+    };
+    let created = state.store.upsert_event_type(auth.id(), &et).await?;
     Ok((put_status(created), ApiJson(et)))
+}
+
+/// A member with the warnings that concern them.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MemberView {
+    #[serde(flatten)]
+    pub member: Member,
+    /// E.g. a tenant connection posts as this member's own account, so their mentions show no badge.
+    pub warnings: Vec<String>,
+}
+
+async fn member_view(
+    state: &AppState,
+    tenant: i64,
+    member: Member,
+) -> Result<MemberView, ApiError> {
+    let mut warnings = Vec::new();
+    if let Some(account) = member.identities.get(&Provider::Chatwork) {
+        for c in state.store.connections(tenant).await? {
+            if c.owner == renkei_core::model::Owner::Tenant
+                && c.account_id.as_deref() == Some(account.as_str())
+            {
+                warnings.push(routing::self_mention_warning(c.id, &member.name, account));
+            }
+        }
+    }
+    Ok(MemberView { member, warnings })
+}
+
+#[utoipa::path(get, path = "/api/v1/members/{external_id}", params(("external_id" = String, Path)),
+    responses((status = 200, body = MemberView), (status = 404)))]
+pub async fn get_member(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(ext): Path<String>,
+) -> Result<ApiJson<MemberView>, ApiError> {
+    let member = state
+        .store
+        .member(auth.id(), &ext)
+        .await?
+        .ok_or_else(|| ApiError::not_found("member"))?;
+    Ok(ApiJson(member_view(&state, auth.id(), member).await?))
+}
+
+/// A member's choices: event type → provider → on/off.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[schema(value_type = Object)]
+pub struct PreferencesBody(pub BTreeMap<String, BTreeMap<String, bool>>);
+
+#[utoipa::path(get, path = "/api/v1/members/{external_id}/preferences", params(("external_id" = String, Path)),
+    responses((status = 200, body = PreferencesBody), (status = 404)))]
+pub async fn get_preferences(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(ext): Path<String>,
+) -> Result<ApiJson<PreferencesBody>, ApiError> {
+    let id = state
+        .store
+        .member_id(auth.id(), &ext)
+        .await?
+        .ok_or_else(|| ApiError::not_found("member"))?;
+    let prefs = state.store.preferences(auth.id(), id).await?;
+    let out = prefs
+        .into_iter()
+        .map(|(t, m)| {
+            (
+                t,
+                m.into_iter().map(|(p, on)| (p.to_string(), on)).collect(),
+            )
+        })
+        .collect();
+    Ok(ApiJson(PreferencesBody(out)))
+}
+
+/// Replaces the member's choices, e.g. `{"survey.reminder": {"chatwork": false}}`.
+#[utoipa::path(put, path = "/api/v1/members/{external_id}/preferences", params(("external_id" = String, Path)),
+    request_body = PreferencesBody, responses((status = 200, body = PreferencesBody), (status = 404), (status = 422)))]
+pub async fn put_preferences(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(ext): Path<String>,
+    ApiJson(body): ApiJson<PreferencesBody>,
+) -> Result<ApiJson<PreferencesBody>, ApiError> {
+    let id = state
+        .store
+        .member_id(auth.id(), &ext)
+        .await?
+        .ok_or_else(|| ApiError::not_found("member"))?;
+    let mut prefs = Preferences::new();
+    for (event_type, per_provider) in &body.0 {
+        check_external_id(event_type)?;
+        for (p, on) in per_provider {
+            prefs
+                .entry(event_type.clone())
+                .or_default()
+                .insert(provider(p)?, *on);
+        }
+    }
+    state.store.set_preferences(auth.id(), id, &prefs).await?;
+    Ok(ApiJson(body))
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// Lifetime of the confirmation link put in each notice, in days (1, 3, 7 or 30);
+    /// `null` (the default): no link.
+    pub confirmation_link_ttl_days: Option<i64>,
+}
+
+#[utoipa::path(get, path = "/api/v1/settings", responses((status = 200, body = Settings)))]
+pub async fn get_settings(
+    State(state): State<AppState>,
+    auth: Auth,
+) -> Result<ApiJson<Settings>, ApiError> {
+    Ok(ApiJson(Settings {
+        confirmation_link_ttl_days: state.store.link_ttl_days(auth.id()).await?,
+    }))
+}
+
+#[utoipa::path(put, path = "/api/v1/settings", request_body = Settings, responses((status = 200, body = Settings), (status = 422)))]
+pub async fn put_settings(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiJson(body): ApiJson<Settings>,
+) -> Result<ApiJson<Settings>, ApiError> {
+    check_link_ttl(body.confirmation_link_ttl_days)?;
+    state
+        .store
+        .set_link_ttl_days(auth.id(), body.confirmation_link_ttl_days)
+        .await?;
+    Ok(ApiJson(body))
 }

@@ -2,7 +2,11 @@
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use renkei_core::routing::{self, Targets};
+use std::collections::HashMap;
+
+use renkei_core::model::DeliveryMode;
+use renkei_core::routing::{self, EventKind, Outcome, Planned, Targets};
+use renkei_store::directory::EventPolicy;
 use renkei_store::events::{Accepted, EventDetail, NewEvent};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -27,6 +31,9 @@ pub struct To {
     pub groups: Vec<String>,
     #[serde(default)]
     pub members: Vec<String>,
+    /// Direct delivery to a group also reaches its sub-groups' members.
+    #[serde(default)]
+    pub subgroups: bool,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -42,6 +49,8 @@ pub struct EventBody {
     #[serde(default)]
     pub body: String,
     pub url: Option<String>,
+    /// Overrides the event type's delivery for this event: `room`, `direct` or `both`.
+    pub delivery: Option<String>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -126,7 +135,60 @@ fn targets(to: &To) -> Targets {
         clients: to.clients.clone(),
         groups: to.groups.clone(),
         members: to.members.clone(),
+        subgroups: to.subgroups,
     }
+}
+
+pub(crate) fn parse_delivery(d: &str) -> Result<DeliveryMode, ApiError> {
+    DeliveryMode::parse(d).ok_or_else(|| {
+        ApiError::unprocessable(
+            "invalid_delivery",
+            format!("`delivery` is `{d}`; use `room`, `direct` or `both`"),
+        )
+    })
+}
+
+/// Routes a batch of events against one snapshot: the deliveries each would make.
+async fn route(
+    state: &AppState,
+    tenant: i64,
+    events: &[EventBody],
+) -> Result<Vec<(Vec<Planned>, EventPolicy)>, ApiError> {
+    let mut all = Targets::default();
+    for ev in events {
+        let t = &ev.to;
+        all.tenant |= t.tenant;
+        all.clients.extend(t.clients.iter().cloned());
+        all.groups.extend(t.groups.iter().cloned());
+        all.members.extend(t.members.iter().cloned());
+    }
+    for v in [&mut all.clients, &mut all.groups, &mut all.members] {
+        v.sort();
+        v.dedup();
+    }
+    let snapshot = state.store.snapshot(tenant, &all).await?;
+    let mut policies: HashMap<String, EventPolicy> = HashMap::new();
+    let mut out = Vec::with_capacity(events.len());
+    for ev in events {
+        let policy = match policies.get(&ev.event_type) {
+            Some(p) => *p,
+            None => {
+                let p = state.store.event_policy(tenant, &ev.event_type).await?;
+                policies.insert(ev.event_type.clone(), p);
+                p
+            }
+        };
+        let mode = match &ev.delivery {
+            Some(d) => parse_delivery(d)?,
+            None => policy.mode,
+        };
+        let kind = EventKind {
+            event_type: &ev.event_type,
+            mode,
+        };
+        out.push((routing::plan(&snapshot, &targets(&ev.to), kind), policy));
+    }
+    Ok(out)
 }
 
 /// Validates every event (all or nothing), routes them against one snapshot of the tenant,
@@ -159,41 +221,23 @@ async fn accept(
             .collect();
         return Err(ApiError::unprocessable("invalid_events", message).with_details(json!(details)));
     }
-    let mut all = Targets::default();
-    for ev in &events {
-        let t = &ev.to;
-        all.tenant |= t.tenant;
-        all.clients.extend(t.clients.iter().cloned());
-        all.groups.extend(t.groups.iter().cloned());
-        all.members.extend(t.members.iter().cloned());
-    }
-    for v in [&mut all.clients, &mut all.groups, &mut all.members] {
-        v.sort();
-        v.dedup();
-    }
-    let snapshot = state.store.snapshot(tenant, &all).await?;
-    let mut new_events = Vec::with_capacity(events.len());
-    let mut modes = std::collections::HashMap::new();
-    for ev in events {
-        let mode = match modes.get(&ev.event_type) {
-            Some(m) => *m,
-            None => {
-                let m = state.store.delivery_mode(tenant, &ev.event_type).await?;
-                modes.insert(ev.event_type.clone(), m);
-                m
-            }
-        };
-        let planned = routing::plan(&snapshot, &targets(&ev.to), mode);
-        new_events.push(NewEvent {
+    let routed = route(state, tenant, &events).await?;
+    let now = renkei_store::now_ms();
+    let new_events = events
+        .into_iter()
+        .zip(routed)
+        .map(|(ev, (planned, policy))| NewEvent {
+            kind: "event",
             targets_json: serde_json::to_string(&ev.to).expect("serialisable"),
             event_type: ev.event_type,
             idempotency_key: ev.idempotency_key,
             title: ev.title,
             body: ev.body,
             url: ev.url,
+            link_expires_at: policy.link_ttl_days.map(|d| now + d * 86_400_000),
             planned,
-        });
-    }
+        })
+        .collect();
     let accepted = state.intake.submit(tenant, new_events).await?;
     let mut conns: Vec<i64> = accepted
         .iter()
@@ -260,4 +304,95 @@ pub async fn show(
         .await?
         .ok_or_else(|| ApiError::not_found("event"))?;
     Ok(ApiJson(ev))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PreviewBody {
+    #[serde(rename = "type")]
+    pub event_type: String,
+    pub to: To,
+    /// `room`, `direct` or `both`; default: the event type's.
+    pub delivery: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PreviewDelivery {
+    pub target: String,
+    pub provider: Option<String>,
+    pub connection_id: Option<i64>,
+    /// `would_send` or `skipped`.
+    pub status: &'static str,
+    pub reason_code: Option<&'static str>,
+    #[schema(value_type = Object)]
+    pub destination: Option<serde_json::Value>,
+    #[schema(value_type = Object)]
+    pub mentions: serde_json::Value,
+    /// How routing decided, step by step.
+    pub route: Vec<String>,
+    pub warnings: Vec<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Preview {
+    pub deliveries: Vec<PreviewDelivery>,
+}
+
+fn preview_view(p: Planned) -> PreviewDelivery {
+    let (status, code, connection_id, destination, mentions) = match &p.outcome {
+        Outcome::Send {
+            connection_id,
+            room,
+            mentions,
+        } => {
+            let dest = match routing::direct_account(room) {
+                Some(a) => json!({"kind": "direct", "account": a}),
+                None => json!({"kind": "room", "room": room}),
+            };
+            (
+                "would_send",
+                None,
+                Some(*connection_id),
+                Some(dest),
+                json!(mentions),
+            )
+        }
+        Outcome::Skip { code } => ("skipped", Some(*code), None, None, json!([])),
+    };
+    PreviewDelivery {
+        target: p.target,
+        provider: p.provider.map(|pr| pr.to_string()),
+        connection_id,
+        status,
+        reason_code: code,
+        destination,
+        mentions,
+        route: p.reasons,
+        warnings: p.warnings,
+    }
+}
+
+/// Where an event would go, and why, without sending anything.
+#[utoipa::path(post, path = "/api/v1/route-preview", request_body = PreviewBody,
+    responses((status = 200, body = Preview), (status = 422)))]
+pub async fn preview(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiJson(body): ApiJson<PreviewBody>,
+) -> Result<ApiJson<Preview>, ApiError> {
+    let ev = EventBody {
+        event_type: body.event_type,
+        idempotency_key: None,
+        to: body.to,
+        title: "preview".into(),
+        body: String::new(),
+        url: None,
+        delivery: body.delivery,
+    };
+    validate(&ev)?;
+    let mut routed = route(&state, auth.id(), std::slice::from_ref(&ev)).await?;
+    let (planned, _) = routed.pop().expect("one event routed");
+    Ok(ApiJson(Preview {
+        deliveries: planned.into_iter().map(preview_view).collect(),
+    }))
 }

@@ -1,0 +1,194 @@
+//! Member destinations: a group's room or each of its members, a member's primary group's
+//! room (with a mention), a DM through the tenant's bot, and the member's own connections.
+//! Members' preferences apply to every path that is for them.
+
+use super::rooms::{group_room_deliveries, own_place};
+use super::{
+    direct_room, send, skip, tenant_connections, EventKind, MemberView, Planned, Snapshot,
+};
+use crate::model::{DeliveryMode, Mention, Owner, Provider};
+
+fn wants_room(mode: DeliveryMode) -> bool {
+    matches!(mode, DeliveryMode::Room | DeliveryMode::Both)
+}
+
+fn wants_direct(mode: DeliveryMode) -> bool {
+    matches!(mode, DeliveryMode::Direct | DeliveryMode::Both)
+}
+
+/// The member's own choice for this event type and provider wins; otherwise on.
+/// (The tenant's defaults are applied to every path afterwards.)
+fn member_allows(
+    s: &Snapshot,
+    m: &MemberView,
+    kind: EventKind<'_>,
+    provider: Provider,
+) -> Result<(), (&'static str, String)> {
+    match s
+        .member_prefs
+        .get(&(m.id, kind.event_type.to_string(), provider))
+    {
+        Some(false) => Err((
+            "preference_off",
+            format!(
+                "member {} switched {provider} off for {}",
+                m.external_id, kind.event_type
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
+
+pub(super) fn plan_group(
+    s: &Snapshot,
+    ext: &str,
+    subgroups: bool,
+    kind: EventKind<'_>,
+    out: &mut Vec<Planned>,
+) {
+    let target = format!("group:{ext}");
+    let Some(group) = s.group_by_external(ext) else {
+        out.push(skip(
+            target,
+            None,
+            "unknown_group",
+            format!("no group with external_id `{ext}`"),
+        ));
+        return;
+    };
+    if wants_room(kind.mode) {
+        group_room_deliveries(s, &target, group, None, &|_| Ok(()), out);
+    }
+    if wants_direct(kind.mode) {
+        let groups = if subgroups {
+            s.subtree(group.id)
+        } else {
+            vec![group.id]
+        };
+        let mut seen = std::collections::HashSet::new();
+        let members: Vec<&MemberView> = groups
+            .iter()
+            .flat_map(|g| s.group_members.get(g).into_iter().flatten())
+            .filter(|m| seen.insert(m.as_str()))
+            .filter_map(|m| s.members.get(m))
+            .collect();
+        if members.is_empty() {
+            out.push(skip(
+                target,
+                None,
+                "no_members",
+                format!("group {} has no members to message directly", group.name),
+            ));
+            return;
+        }
+        for m in members {
+            let before = out.len();
+            direct(s, &format!("member:{}", m.external_id), m, kind, out);
+            for p in &mut out[before..] {
+                p.reasons.insert(
+                    0,
+                    format!(
+                        "member of group {} (direct delivery to a group)",
+                        group.name
+                    ),
+                );
+            }
+        }
+    }
+}
+
+pub(super) fn plan_member(s: &Snapshot, ext: &str, kind: EventKind<'_>, out: &mut Vec<Planned>) {
+    let target = format!("member:{ext}");
+    let Some(member) = s.members.get(ext) else {
+        out.push(skip(
+            target,
+            None,
+            "unknown_member",
+            format!("no member with external_id `{ext}`"),
+        ));
+        return;
+    };
+    if wants_room(kind.mode) {
+        match member.groups.first().and_then(|g| s.groups.get(g)) {
+            Some(primary) => {
+                let mention = member.identities.get(&Provider::Chatwork).map(|a| Mention {
+                    account_id: a.clone(),
+                    name: member.name.clone(),
+                });
+                let before = out.len();
+                let allowed = |p: Provider| member_allows(s, member, kind, p);
+                group_room_deliveries(s, &target, primary, mention.as_ref(), &allowed, out);
+                for p in &mut out[before..] {
+                    p.reasons.insert(
+                        0,
+                        format!("member {ext}'s primary group is {}", primary.name),
+                    );
+                }
+            }
+            None => out.push(skip(
+                target.clone(),
+                None,
+                "no_group",
+                format!("member {ext} belongs to no group, so has no room"),
+            )),
+        }
+    }
+    if wants_direct(kind.mode) {
+        direct(s, &target, member, kind, out);
+    }
+    // Always: the member's own connections (a personal token or webhook).
+    for c in s
+        .connections
+        .iter()
+        .filter(|c| c.owner == Owner::Member(member.id))
+    {
+        if let Err((code, reason)) = member_allows(s, member, kind, c.provider) {
+            out.push(skip(target.clone(), Some(c.provider), code, reason));
+            continue;
+        }
+        match own_place(c) {
+            Some((room, why)) => out.push(send(
+                target.clone(),
+                c,
+                room,
+                vec![format!("member {ext} owns connection {}", c.id), why],
+            )),
+            None => out.push(skip(
+                target.clone(),
+                Some(c.provider),
+                "no_destination",
+                format!("member {ext}'s connection {} has no place to post", c.id),
+            )),
+        }
+    }
+}
+
+/// A DM through each tenant connection to the member's account on that provider.
+fn direct(s: &Snapshot, target: &str, m: &MemberView, kind: EventKind<'_>, out: &mut Vec<Planned>) {
+    let mut any = false;
+    for c in tenant_connections(s) {
+        any = true;
+        if let Err((code, reason)) = member_allows(s, m, kind, c.provider) {
+            out.push(skip(target.into(), Some(c.provider), code, reason));
+            continue;
+        }
+        match m.identities.get(&c.provider) {
+            Some(account) => out.push(send(target.into(), c, direct_room(account), vec![format!(
+                "direct message through connection {} to {} account {account} (the direct chat is found in the bot's contacts when sending)",
+                c.id, c.provider
+            )])),
+            None => out.push(skip(target.into(), Some(c.provider), "no_identity", format!(
+                "member {} has no {} account ID; set identities.{}.account_id",
+                m.external_id, c.provider, c.provider
+            ))),
+        }
+    }
+    if !any {
+        out.push(skip(
+            target.into(),
+            None,
+            "no_connection",
+            "the tenant has no connection to send direct messages through".into(),
+        ));
+    }
+}

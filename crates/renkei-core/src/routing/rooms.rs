@@ -1,0 +1,188 @@
+//! Room destinations: the tenant's and clients' connections, and the group tree.
+
+use std::collections::HashSet;
+
+use super::{
+    send, skip, tenant_connections, ConnectionView, GroupView, Outcome, Planned, Snapshot,
+};
+use crate::model::{Mention, Owner, Provider};
+
+/// The connection's own place: its chosen room, else its default (My Chat).
+pub(super) fn own_place(c: &ConnectionView) -> Option<(String, String)> {
+    if let Some(room) = &c.room {
+        return Some((room.clone(), format!("connection {}'s room {room}", c.id)));
+    }
+    c.default_room.as_ref().map(|r| {
+        (
+            r.clone(),
+            format!("connection {} has no room set → its My Chat {r}", c.id),
+        )
+    })
+}
+
+pub(super) fn plan_tenant(s: &Snapshot, out: &mut Vec<Planned>) {
+    let mut any = false;
+    for c in tenant_connections(s) {
+        any = true;
+        match own_place(c) {
+            Some((room, why)) => out.push(send("tenant".into(), c, room, vec![why])),
+            None => out.push(skip(
+                "tenant".into(),
+                Some(c.provider),
+                "no_destination",
+                format!("connection {} has neither a room nor a My Chat", c.id),
+            )),
+        }
+    }
+    if !any {
+        out.push(skip(
+            "tenant".into(),
+            None,
+            "no_connection",
+            "the tenant has no connection".into(),
+        ));
+    }
+}
+
+pub(super) fn plan_client(s: &Snapshot, ext: &str, out: &mut Vec<Planned>) {
+    let target = format!("client:{ext}");
+    let Some(client) = s.clients.get(ext) else {
+        out.push(skip(
+            target,
+            None,
+            "unknown_client",
+            format!("no client with external_id `{ext}`"),
+        ));
+        return;
+    };
+    for provider in Provider::ALL {
+        let room = client.rooms.get(&provider);
+        let own: Vec<_> = s
+            .connections
+            .iter()
+            .filter(|c| c.provider == provider && c.owner == Owner::Client(client.id))
+            .collect();
+        if !own.is_empty() {
+            for c in own {
+                if let Some(room) = room {
+                    out.push(send(target.clone(), c, room.clone(), vec![format!(
+                        "client {ext} has its own {provider} connection {} → the client's room {room}",
+                        c.id
+                    )]));
+                } else if let Some((r, why)) = own_place(c) {
+                    out.push(send(
+                        target.clone(),
+                        c,
+                        r,
+                        vec![
+                            format!("client {ext} has its own {provider} connection {}", c.id),
+                            why,
+                        ],
+                    ));
+                } else {
+                    out.push(skip(
+                        target.clone(),
+                        Some(provider),
+                        "no_destination",
+                        format!("client {ext}'s connection {} has no place to post", c.id),
+                    ));
+                }
+            }
+            continue;
+        }
+        match (room, tenant_connections(s).find(|c| c.provider == provider)) {
+            (Some(room), Some(c)) => out.push(send(target.clone(), c, room.clone(), vec![format!(
+                "client {ext} has no {provider} connection of its own → the tenant's connection {} posts into the client's room {room}",
+                c.id
+            )])),
+            (Some(room), None) => out.push(skip(target.clone(), Some(provider), "no_connection", format!(
+                "client {ext} has {provider} room {room} but neither the client nor the tenant has a {provider} connection"
+            ))),
+            (None, _) => out.push(skip(target.clone(), Some(provider), "no_destination", format!(
+                "client {ext} has no {provider} connection of its own and no {provider} room"
+            ))),
+        }
+    }
+}
+
+/// A group's room for `provider`: its own, else the nearest ancestor's. The chain of groups
+/// visited is returned for the reason text. Cycles stop the walk (they are refused on write).
+pub fn group_room<'a>(
+    s: &'a Snapshot,
+    group: &'a GroupView,
+    provider: Provider,
+) -> (Option<&'a String>, Vec<&'a str>) {
+    let mut chain = Vec::new();
+    let mut seen = HashSet::new();
+    let mut cur = Some(group);
+    while let Some(g) = cur {
+        if !seen.insert(g.id) {
+            break;
+        }
+        chain.push(g.name.as_str());
+        if let Some(room) = g.rooms.get(&provider) {
+            return (Some(room), chain);
+        }
+        cur = g.parent.and_then(|p| s.groups.get(&p));
+    }
+    (None, chain)
+}
+
+/// Room delivery into a group's room through each tenant connection the `allowed` filter keeps.
+pub(super) fn group_room_deliveries(
+    s: &Snapshot,
+    target: &str,
+    group: &GroupView,
+    mention: Option<&Mention>,
+    allowed: &dyn Fn(Provider) -> Result<(), (&'static str, String)>,
+    out: &mut Vec<Planned>,
+) {
+    let mut any = false;
+    for c in tenant_connections(s) {
+        any = true;
+        if let Err((code, reason)) = allowed(c.provider) {
+            out.push(skip(target.into(), Some(c.provider), code, reason));
+            continue;
+        }
+        let (room, chain) = group_room(s, group, c.provider);
+        let path = chain.join(" → parent ");
+        let (room, why) = match (room, &c.room) {
+            (Some(r), _) => (
+                r.clone(),
+                format!(
+                    "group {path} has {} room {r} → via connection {}",
+                    c.provider, c.id
+                ),
+            ),
+            (None, Some(r)) => (
+                r.clone(),
+                format!(
+                    "group {path} has no {} room → the tenant's default room {r} via connection {}",
+                    c.provider, c.id
+                ),
+            ),
+            (None, None) => {
+                out.push(skip(
+                    target.into(),
+                    Some(c.provider),
+                    "no_destination",
+                    format!("group {path} has no {} room and the tenant's connection {} has no default room", c.provider, c.id),
+                ));
+                continue;
+            }
+        };
+        let mut p = send(target.into(), c, room, vec![why]);
+        if let (Some(m), Outcome::Send { mentions, .. }) = (mention, &mut p.outcome) {
+            mentions.push(m.clone());
+        }
+        out.push(p);
+    }
+    if !any {
+        out.push(skip(
+            target.into(),
+            None,
+            "no_connection",
+            "the tenant has no connection to post into a room".into(),
+        ));
+    }
+}

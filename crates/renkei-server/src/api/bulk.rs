@@ -1,0 +1,201 @@
+//! Bulk send (Cells Drive L1B): one message to rooms picked by hand, queued through the same
+//! lanes and limits as any notice, with per-room progress and cancel.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use renkei_core::ids;
+use renkei_core::routing::{Outcome, Planned};
+use renkei_store::events::NewEvent;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::auth::Auth;
+use crate::error::{ApiError, ApiJson};
+use crate::AppState;
+
+const MAX_ROOMS: usize = 1000;
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BulkSendBody {
+    /// The connection whose account posts the message.
+    pub connection_id: i64,
+    /// Rooms in any pasted form (`123`, `#!rid123`, a room URL).
+    pub rooms: Vec<String>,
+    /// Optional heading; without one the message is posted as plain text.
+    #[serde(default)]
+    pub title: String,
+    pub body: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RoomProgress {
+    pub room: String,
+    /// `pending`, `delivered`, `failed` or `cancelled`.
+    pub status: String,
+    pub message_id: Option<String>,
+    pub reason: Option<String>,
+    pub attempts: usize,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BulkSendProgress {
+    pub id: i64,
+    pub total: usize,
+    pub pending: usize,
+    pub delivered: usize,
+    pub failed: usize,
+    pub cancelled: usize,
+    /// True once nothing is pending.
+    pub done: bool,
+    pub rooms: Vec<RoomProgress>,
+}
+
+#[utoipa::path(post, path = "/api/v1/bulk-sends", request_body = BulkSendBody,
+    responses((status = 202, body = BulkSendProgress), (status = 404), (status = 422)))]
+pub async fn create(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiJson(body): ApiJson<BulkSendBody>,
+) -> Result<(StatusCode, ApiJson<BulkSendProgress>), ApiError> {
+    let conn = state
+        .store
+        .connection(auth.id(), body.connection_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("connection"))?;
+    if body.body.trim().is_empty() || body.body.chars().count() > 60_000 {
+        return Err(ApiError::unprocessable(
+            "invalid_body",
+            "`body` must be 1 to 60,000 characters",
+        ));
+    }
+    if body.rooms.is_empty() || body.rooms.len() > MAX_ROOMS {
+        return Err(ApiError::unprocessable(
+            "invalid_rooms",
+            format!("pick 1 to {MAX_ROOMS} rooms"),
+        ));
+    }
+    let mut rooms: Vec<String> = Vec::with_capacity(body.rooms.len());
+    for r in &body.rooms {
+        let room = ids::parse_chatwork_room(r)
+            .map_err(|e| ApiError::unprocessable("invalid_room", e.to_string()))?
+            .to_string();
+        if !rooms.contains(&room) {
+            rooms.push(room);
+        }
+    }
+    let planned = rooms
+        .into_iter()
+        .map(|room| Planned {
+            target: format!("room:{room}"),
+            provider: Some(conn.provider),
+            outcome: Outcome::Send {
+                connection_id: conn.id,
+                room,
+                mentions: Vec::new(),
+            },
+            reasons: vec![format!("bulk send through connection {}", conn.id)],
+            warnings: Vec::new(),
+        })
+        .collect();
+    let event = NewEvent {
+        kind: "bulk_send",
+        event_type: "bulk_send".into(),
+        idempotency_key: None,
+        targets_json: serde_json::json!({"rooms": body.rooms}).to_string(),
+        title: body.title,
+        body: body.body,
+        url: None,
+        link_expires_at: None,
+        planned,
+    };
+    let accepted = state.intake.submit(auth.id(), vec![event]).await?;
+    state.dispatcher.wake(&[conn.id]);
+    let progress = progress_of(&state, auth.id(), accepted[0].id).await?;
+    Ok((StatusCode::ACCEPTED, ApiJson(progress)))
+}
+
+async fn progress_of(state: &AppState, tenant: i64, id: i64) -> Result<BulkSendProgress, ApiError> {
+    let ev = state
+        .store
+        .event_detail(tenant, id)
+        .await?
+        .filter(|e| e.kind == "bulk_send")
+        .ok_or_else(|| ApiError::not_found("bulk send"))?;
+    let count = |s: &str| ev.deliveries.iter().filter(|d| d.status == s).count();
+    let rooms = ev
+        .deliveries
+        .iter()
+        .map(|d| RoomProgress {
+            room: d
+                .destination
+                .as_ref()
+                .and_then(|x| x.room.clone())
+                .unwrap_or_default(),
+            status: d.status.clone(),
+            message_id: d.message_id.clone(),
+            reason: d.reason.clone(),
+            attempts: d.attempts.len(),
+        })
+        .collect();
+    Ok(BulkSendProgress {
+        id,
+        total: ev.deliveries.len(),
+        pending: count("pending"),
+        delivered: count("delivered"),
+        failed: count("failed"),
+        cancelled: count("cancelled"),
+        done: count("pending") == 0,
+        rooms,
+    })
+}
+
+#[utoipa::path(get, path = "/api/v1/bulk-sends/{id}", params(("id" = i64, Path)),
+    responses((status = 200, body = BulkSendProgress), (status = 404)))]
+pub async fn show(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> Result<ApiJson<BulkSendProgress>, ApiError> {
+    let id = id
+        .parse::<i64>()
+        .map_err(|_| ApiError::not_found("bulk send"))?;
+    Ok(ApiJson(progress_of(&state, auth.id(), id).await?))
+}
+
+/// Stops what has not been sent yet; rooms already posted to stay posted.
+#[utoipa::path(post, path = "/api/v1/bulk-sends/{id}/cancel", params(("id" = i64, Path)),
+    responses((status = 200, body = BulkSendProgress), (status = 404)))]
+pub async fn cancel(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> Result<ApiJson<BulkSendProgress>, ApiError> {
+    let id = id
+        .parse::<i64>()
+        .map_err(|_| ApiError::not_found("bulk send"))?;
+    progress_of(&state, auth.id(), id).await?;
+    state
+        .store
+        .cancel_pending(
+            auth.id(),
+            id,
+            "bulk_send_cancelled",
+            "the bulk send was cancelled before this room's turn",
+        )
+        .await?;
+    let connections: Vec<i64> = state
+        .store
+        .event_detail(auth.id(), id)
+        .await?
+        .map(|e| {
+            e.deliveries
+                .iter()
+                .filter_map(|d| d.connection_id)
+                .collect()
+        })
+        .unwrap_or_default();
+    // The lane may hold these in memory: make it re-read before it sends more.
+    state.dispatcher.resync(&connections);
+    Ok(ApiJson(progress_of(&state, auth.id(), id).await?))
+}

@@ -96,7 +96,9 @@ pub fn router(state: AppState) -> Router {
         )
         .route(
             "/connections/{id}",
-            get(api::connections::show).delete(api::connections::delete),
+            get(api::connections::show)
+                .delete(api::connections::delete)
+                .patch(api::connections::patch),
         )
         .route("/events", post(api::events::create))
         .route("/events/batch", post(api::events::create_batch))

@@ -4,8 +4,10 @@
 mod helpers;
 
 mod api;
+mod bulk_and_links;
 mod cli;
 mod connections;
 mod delivery;
 mod durability;
+mod routing;
 mod scenarios;

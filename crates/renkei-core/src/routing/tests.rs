@@ -405,3 +405,34 @@ fn mentioning_the_sending_account_warns() {
     assert!(p[0].warnings[0].contains("no unread badge"));
     assert!(p[0].warnings[0].contains("notification-only account"));
 }
+
+#[test]
+fn deep_trees_find_the_nearest_ancestor_room() {
+    let mut s = Snapshot {
+        connections: vec![conn(1, Owner::Tenant, Some("100"), None)],
+        ..Default::default()
+    };
+    // A chain of 200 groups; only the 50th from the top has a room.
+    for id in 1..=200 {
+        let room = (id == 50).then_some("5050");
+        s.groups.insert(
+            id,
+            group(id, &format!("g{id}"), (id > 1).then(|| id - 1), room),
+        );
+    }
+    let (room, chain) = group_room(&s, &s.groups[&200], Provider::Chatwork);
+    assert_eq!(room.map(String::as_str), Some("5050"));
+    assert_eq!(chain.len(), 151);
+    let (room, chain) = group_room(&s, &s.groups[&49], Provider::Chatwork);
+    assert_eq!((room, chain.len()), (None, 49));
+    assert_eq!(s.subtree(199), vec![199, 200]);
+    assert_eq!(s.subtree(1).len(), 200);
+}
+
+#[test]
+fn a_cycle_does_not_hang_the_subtree_walk() {
+    let mut s = seed_tree();
+    s.groups.insert(6, group(6, "a", Some(7), None));
+    s.groups.insert(7, group(7, "b", Some(6), None));
+    assert_eq!(s.subtree(6), vec![6, 7]);
+}

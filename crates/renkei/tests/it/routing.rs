@@ -479,14 +479,15 @@ async fn scenarios_9_22_identity_import_and_contacts(b: Backend) {
     assert_eq!(contacts[0]["room_id"], dm);
 }
 
-/// Fan-out: one event to a group of 300 members makes 300 DMs in one go, each once, within limits.
+/// Fan-out: one event to a group of 1,000 members makes 1,000 DMs in one transaction, each
+/// once, sent within the limits.
 async fn fan_out_to_a_large_group(b: Backend) {
     let Some(app) = TestApp::spawn_with(b, |s| s.rate_window_scale = 0.002).await else {
         return;
     };
     acall(&app).await;
     app.put("/api/v1/groups/all", json!({"name": "全社"})).await;
-    for i in 0..300 {
+    for i in 0..1000 {
         let account = 50_000 + i;
         app.fake().add_person(account, "社員");
         app.fake().add_contact(1001, account);
@@ -503,8 +504,8 @@ async fn fan_out_to_a_large_group(b: Backend) {
         .iter()
         .filter(|d| d["destination"]["kind"] == "direct")
         .count();
-    assert_eq!(dms, 300);
-    eventually(Duration::from_secs(30), "300 DMs delivered", async || {
+    assert_eq!(dms, 1000);
+    eventually(Duration::from_secs(30), "1,000 DMs delivered", async || {
         app.get(&format!("/api/v1/events/{id}")).await.1["deliveries"]
             .as_array()
             .unwrap()
@@ -513,7 +514,7 @@ async fn fan_out_to_a_large_group(b: Backend) {
     })
     .await;
     assert_eq!(app.fake().count_status(429), 0);
-    assert_eq!(app.fake().all_messages().len(), 300);
+    assert_eq!(app.fake().all_messages().len(), 1000);
 }
 
 crate::on_both_backends!(

@@ -69,3 +69,21 @@ pub(crate) fn check_name(name: &str, field: &str) -> Result<(), ApiError> {
     }
     Ok(())
 }
+
+/// A numeric ID from the path. Anything else cannot name an object: 404, like an unknown ID.
+pub(crate) fn parse_id(raw: &str, what: &str) -> Result<i64, ApiError> {
+    raw.parse::<i64>().map_err(|_| ApiError::not_found(what))
+}
+
+/// The row ID of this tenant's member `ext`, or 404.
+pub(crate) async fn member_row_id(
+    state: &AppState,
+    tenant: i64,
+    ext: &str,
+) -> Result<i64, ApiError> {
+    state
+        .store
+        .member_id(tenant, ext)
+        .await?
+        .ok_or_else(|| ApiError::not_found("member"))
+}

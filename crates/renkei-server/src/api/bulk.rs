@@ -9,6 +9,7 @@ use renkei_store::events::NewEvent;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::parse_id;
 use crate::auth::Auth;
 use crate::error::{ApiError, ApiJson};
 use crate::AppState;
@@ -157,9 +158,7 @@ pub async fn show(
     auth: Auth,
     Path(id): Path<String>,
 ) -> Result<ApiJson<BulkSendProgress>, ApiError> {
-    let id = id
-        .parse::<i64>()
-        .map_err(|_| ApiError::not_found("bulk send"))?;
+    let id = parse_id(&id, "bulk send")?;
     Ok(ApiJson(progress_of(&state, auth.id(), id).await?))
 }
 
@@ -171,9 +170,7 @@ pub async fn cancel(
     auth: Auth,
     Path(id): Path<String>,
 ) -> Result<ApiJson<BulkSendProgress>, ApiError> {
-    let id = id
-        .parse::<i64>()
-        .map_err(|_| ApiError::not_found("bulk send"))?;
+    let id = parse_id(&id, "bulk send")?;
     progress_of(&state, auth.id(), id).await?;
     state
         .store

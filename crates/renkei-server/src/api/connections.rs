@@ -12,6 +12,7 @@ use serde_json::json;
 use tracing::info;
 use utoipa::ToSchema;
 
+use super::parse_id;
 use crate::auth::Auth;
 use crate::error::{ApiError, ApiJson};
 use crate::AppState;
@@ -249,9 +250,7 @@ pub async fn show(
     auth: Auth,
     Path(id): Path<String>,
 ) -> Result<ApiJson<ConnectionView>, ApiError> {
-    let id = id
-        .parse::<i64>()
-        .map_err(|_| ApiError::not_found("connection"))?;
+    let id = parse_id(&id, "connection")?;
     let conn = state
         .store
         .connection(auth.id(), id)
@@ -268,9 +267,7 @@ pub async fn delete(
     auth: Auth,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    let id = id
-        .parse::<i64>()
-        .map_err(|_| ApiError::not_found("connection"))?;
+    let id = parse_id(&id, "connection")?;
     let cancelled = state
         .store
         .delete_connection(auth.id(), id)
@@ -301,9 +298,7 @@ pub async fn patch(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<ConnectionPatch>,
 ) -> Result<ApiJson<ConnectionView>, ApiError> {
-    let id = id
-        .parse::<i64>()
-        .map_err(|_| ApiError::not_found("connection"))?;
+    let id = parse_id(&id, "connection")?;
     if !state
         .store
         .set_connection_enabled(auth.id(), id, body.enabled)
@@ -316,9 +311,7 @@ pub async fn patch(
 
 /// The decrypted token of one of this tenant's live Chatwork connections.
 async fn chatwork_token(state: &AppState, tenant: i64, id: &str) -> Result<String, ApiError> {
-    let id = id
-        .parse::<i64>()
-        .map_err(|_| ApiError::not_found("connection"))?;
+    let id = parse_id(id, "connection")?;
     let (conn, creds) = state
         .store
         .connection_for_worker(id)

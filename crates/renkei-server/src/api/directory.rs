@@ -13,7 +13,7 @@ use renkei_store::directory::{
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{check_external_id, check_name, put_status};
+use super::{check_external_id, check_name, member_row_id, put_status};
 use crate::auth::Auth;
 use crate::error::{ApiError, ApiJson};
 use crate::AppState;
@@ -294,11 +294,7 @@ pub async fn get_preferences(
     auth: Auth,
     Path(ext): Path<String>,
 ) -> Result<ApiJson<PreferencesBody>, ApiError> {
-    let id = state
-        .store
-        .member_id(auth.id(), &ext)
-        .await?
-        .ok_or_else(|| ApiError::not_found("member"))?;
+    let id = member_row_id(&state, auth.id(), &ext).await?;
     let prefs = state.store.preferences(auth.id(), id).await?;
     let out = prefs
         .into_iter()
@@ -321,11 +317,7 @@ pub async fn put_preferences(
     Path(ext): Path<String>,
     ApiJson(body): ApiJson<PreferencesBody>,
 ) -> Result<ApiJson<PreferencesBody>, ApiError> {
-    let id = state
-        .store
-        .member_id(auth.id(), &ext)
-        .await?
-        .ok_or_else(|| ApiError::not_found("member"))?;
+    let id = member_row_id(&state, auth.id(), &ext).await?;
     let mut prefs = Preferences::new();
     for (event_type, per_provider) in &body.0 {
         check_external_id(event_type)?;

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
 
+use super::parse_id;
 use crate::auth::Auth;
 use crate::error::{ApiError, ApiJson};
 use crate::AppState;
@@ -295,9 +296,7 @@ pub async fn show(
     auth: Auth,
     Path(id): Path<String>,
 ) -> Result<ApiJson<EventDetail>, ApiError> {
-    let id = id
-        .parse::<i64>()
-        .map_err(|_| ApiError::not_found("event"))?;
+    let id = parse_id(&id, "event")?;
     let ev = state
         .store
         .event_detail(auth.id(), id)

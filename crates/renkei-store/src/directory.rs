@@ -72,6 +72,24 @@ pub struct EventPolicy {
     pub link_ttl_days: Option<i64>,
 }
 
+/// Each event type's delivery mode and link lifetime, loaded with the routing snapshot.
+#[derive(Debug, Clone, Default)]
+pub struct Policies {
+    types: HashMap<String, (DeliveryMode, Option<i64>)>,
+    tenant_link_ttl_days: Option<i64>,
+}
+
+impl Policies {
+    /// Unknown types deliver to rooms, with the tenant's link setting.
+    pub fn of(&self, event_type: &str) -> EventPolicy {
+        let (mode, ttl) = self.types.get(event_type).copied().unwrap_or_default();
+        EventPolicy {
+            mode,
+            link_ttl_days: ttl.or(self.tenant_link_ttl_days),
+        }
+    }
+}
+
 /// A member's own choices: event type → provider → on/off.
 pub type Preferences = BTreeMap<String, BTreeMap<Provider, bool>>;
 
@@ -362,29 +380,6 @@ impl Store {
         Ok(existing.is_none())
     }
 
-    /// Delivery mode and link lifetime for an event type; unknown types deliver to rooms
-    /// with the tenant's link setting.
-    pub async fn event_policy(&self, tenant: i64, key: &str) -> Result<EventPolicy> {
-        let row = sqlx::query(
-            "SELECT et.delivery, COALESCE(et.link_ttl_days, t.link_ttl_days) FROM tenants t \
-             LEFT JOIN event_types et ON et.tenant_id = t.id AND et.key = $2 WHERE t.id = $1",
-        )
-        .bind(tenant)
-        .bind(key)
-        .fetch_optional(&self.read)
-        .await?;
-        let Some(r) = row else {
-            return Ok(EventPolicy::default());
-        };
-        let mode: Option<String> = r.try_get(0)?;
-        Ok(EventPolicy {
-            mode: mode
-                .and_then(|m| DeliveryMode::parse(&m))
-                .unwrap_or_default(),
-            link_ttl_days: r.try_get::<Option<i64>, _>(1)?.filter(|d| *d > 0),
-        })
-    }
-
     pub async fn member(&self, tenant: i64, ext: &str) -> Result<Option<Member>> {
         let Some(r) = sqlx::query(
             "SELECT m.id, m.name, m.email, c.external_id, m.identities FROM members m \
@@ -548,7 +543,7 @@ impl Store {
     /// Loads what routing needs for `targets`: every live connection, the clients, groups
     /// and members the targets can reach (a group's members and its sub-groups' too), their
     /// preferences, and the tenant's per-type defaults.
-    pub async fn snapshot(&self, tenant: i64, targets: &Targets) -> Result<Snapshot> {
+    pub async fn snapshot(&self, tenant: i64, targets: &Targets) -> Result<(Snapshot, Policies)> {
         let mut snap = Snapshot {
             connections: self.connection_views(tenant).await?,
             ..Default::default()
@@ -634,21 +629,34 @@ impl Store {
         member_ids.sort_unstable();
         member_ids.dedup();
         self.load_members(&member_ids, &mut snap).await?;
-        let rows =
-            sqlx::query("SELECT key, provider_defaults FROM event_types WHERE tenant_id = $1")
-                .bind(tenant)
-                .fetch_all(&self.read)
-                .await?;
+        // Event types and the tenant's link setting in one read: routing needs the defaults,
+        // intake the delivery mode and link lifetime of each event's type.
+        let rows = sqlx::query(
+            "SELECT t.link_ttl_days, et.key, et.delivery, et.provider_defaults, et.link_ttl_days \
+             FROM tenants t LEFT JOIN event_types et ON et.tenant_id = t.id WHERE t.id = $1",
+        )
+        .bind(tenant)
+        .fetch_all(&self.read)
+        .await?;
+        let mut policies = Policies::default();
         for r in rows {
-            let key: String = r.try_get(0)?;
+            policies.tenant_link_ttl_days = r.try_get::<Option<i64>, _>(0)?.filter(|d| *d > 0);
+            let Some(key) = r.try_get::<Option<String>, _>(1)? else {
+                continue;
+            };
             let defaults: BTreeMap<Provider, bool> =
-                serde_json::from_str(&r.try_get::<String, _>(1)?)
+                serde_json::from_str(&r.try_get::<String, _>(3)?)
                     .map_err(|e| StoreError::Corrupt(format!("provider defaults: {e}")))?;
             for (p, on) in defaults {
                 snap.type_defaults.insert((key.clone(), p), on);
             }
+            let mode = DeliveryMode::parse(&r.try_get::<String, _>(2)?).unwrap_or_default();
+            policies.types.insert(
+                key,
+                (mode, r.try_get::<Option<i64>, _>(4)?.filter(|d| *d > 0)),
+            );
         }
-        Ok(snap)
+        Ok((snap, policies))
     }
 
     /// Members by row ID with their groups (primary first) and preferences.

@@ -2,8 +2,6 @@
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use std::collections::HashMap;
-
 use renkei_core::model::DeliveryMode;
 use renkei_core::routing::{self, EventKind, Outcome, Planned, Targets};
 use renkei_store::directory::EventPolicy;
@@ -167,18 +165,10 @@ async fn route(
         v.sort();
         v.dedup();
     }
-    let snapshot = state.store.snapshot(tenant, &all).await?;
-    let mut policies: HashMap<String, EventPolicy> = HashMap::new();
+    let (snapshot, policies) = state.store.snapshot(tenant, &all).await?;
     let mut out = Vec::with_capacity(events.len());
     for ev in events {
-        let policy = match policies.get(&ev.event_type) {
-            Some(p) => *p,
-            None => {
-                let p = state.store.event_policy(tenant, &ev.event_type).await?;
-                policies.insert(ev.event_type.clone(), p);
-                p
-            }
-        };
+        let policy = policies.of(&ev.event_type);
         let mode = match &ev.delivery {
             Some(d) => parse_delivery(d)?,
             None => policy.mode,

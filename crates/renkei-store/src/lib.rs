@@ -12,6 +12,7 @@ pub mod events;
 pub mod links;
 pub mod queue;
 pub mod secrets;
+pub mod signals;
 pub mod tenants;
 
 use std::str::FromStr;
@@ -57,6 +58,8 @@ pub struct Store {
     write: AnyPool,
     backend: Backend,
     secrets: SecretBox,
+    /// Kept for PostgreSQL's LISTEN, which needs a connection of its own.
+    url: String,
 }
 
 pub fn now_ms() -> i64 {
@@ -110,6 +113,7 @@ impl Store {
                     write,
                     backend,
                     secrets,
+                    url: url.clone(),
                 })
             }
             Backend::Postgres => {
@@ -123,6 +127,7 @@ impl Store {
                     write: pool,
                     backend,
                     secrets,
+                    url: url.to_string(),
                 })
             }
         }

@@ -4,7 +4,9 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use futures::StreamExt;
 use parking_lot::Mutex;
+use renkei_store::signals::LaneSignal;
 use renkei_store::Store;
 use tokio::sync::{watch, Notify};
 use tokio::task::JoinHandle;
@@ -43,8 +45,36 @@ impl Dispatcher {
         if let Err(e) = self.store.reset_leases_if_single_node().await {
             warn!(error = %e, "could not clear stale lane leases");
         }
+        self.listen_for_signals().await;
         let this = self.clone();
         tokio::spawn(async move { this.run().await })
+    }
+
+    /// Other nodes' changes that concern our lanes (PostgreSQL only).
+    async fn listen_for_signals(self: &Arc<Self>) {
+        let stream = match self.store.lane_signals().await {
+            Ok(Some(s)) => s,
+            Ok(None) => return,
+            Err(e) => {
+                warn!(error = %e, "cannot listen for lane signals; lanes will notice changes at their periodic check");
+                return;
+            }
+        };
+        let this = self.clone();
+        let mut stop = self.stop.subscribe();
+        tokio::spawn(async move {
+            futures::pin_mut!(stream);
+            loop {
+                tokio::select! {
+                    next = stream.next() => match next {
+                        Some((LaneSignal::Stop, ids)) => ids.iter().for_each(|c| this.stop_lane(*c)),
+                        Some((LaneSignal::Resync, ids)) => this.resync(&ids),
+                        None => break,
+                    },
+                    _ = stop.changed() => break,
+                }
+            }
+        });
     }
 
     /// New deliveries for these connections were committed: get their lanes going.

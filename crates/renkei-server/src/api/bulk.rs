@@ -6,6 +6,7 @@ use axum::http::StatusCode;
 use renkei_core::ids;
 use renkei_core::routing::{Outcome, Planned};
 use renkei_store::events::NewEvent;
+use renkei_store::signals::LaneSignal;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -194,5 +195,9 @@ pub async fn cancel(
         .unwrap_or_default();
     // The lane may hold these in memory: make it re-read before it sends more.
     state.dispatcher.resync(&connections);
+    state
+        .store
+        .signal_lanes(LaneSignal::Resync, &connections)
+        .await?;
     Ok(ApiJson(progress_of(&state, auth.id(), id).await?))
 }

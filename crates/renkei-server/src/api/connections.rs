@@ -7,6 +7,7 @@ use renkei_core::model::{Owner, Provider};
 use renkei_providers::chatwork::{ChatworkError, Contact, IncomingRequest, Room};
 use renkei_store::connections::{Connection, NewConnection};
 use renkei_store::secrets::hint;
+use renkei_store::signals::LaneSignal;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use tracing::info;
@@ -274,6 +275,8 @@ pub async fn delete(
         .await?
         .ok_or_else(|| ApiError::not_found("connection"))?;
     state.dispatcher.stop_lane(id);
+    // Lanes on other nodes hold the credentials in memory too.
+    state.store.signal_lanes(LaneSignal::Stop, &[id]).await?;
     info!(
         tenant = auth.id(),
         connection = id,

@@ -422,3 +422,105 @@ crate::on_both_backends!(
     sigkill_loses_nothing,
     sigterm_finishes_in_flight_and_logs_no_secret,
 );
+
+/// A lane on one node holds deliveries in memory; a bulk-send cancel or a disconnect made
+/// through another node must stop them at once (PostgreSQL NOTIFY), not at the next check.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn changes_on_one_node_reach_lanes_on_another_on_postgres() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(db) = fresh_database(Backend::Postgres, dir.path()).await else {
+        return;
+    };
+    let fake = FakeChatwork::spawn(FakeChatworkConfig::default().scaled(SCALE))
+        .await
+        .unwrap();
+    let mut s1 = test_settings(db.clone(), dir.path(), &fake.base_url());
+    s1.node_id = Some("node-a".into());
+    s1.secret_key = Some(renkei_store::SecretBox::generate_base64());
+    s1.retry_initial_ms = 600;
+    let mut s2 = s1.clone();
+    s2.node_id = Some("node-b".into());
+    s2.workers = false; // B only serves the API: A owns every lane
+    let a = Node::start(&s1).await.unwrap();
+    let b_node = Node::start(&s2).await.unwrap();
+    let (_, key) = a.store.create_tenant("Signals").await.unwrap();
+    let http = reqwest::Client::new();
+    fake.fake.add_account("office", 10, "事務所");
+    for r in 0..10 {
+        fake.fake.add_room(6000 + r, "room", &[(10, "admin")]);
+    }
+    let conn: Value = http
+        .post(format!("{}/api/v1/connections", a.url()))
+        .bearer_auth(&key)
+        .json(&json!({"provider": "chatwork", "owner": {"tenant": true}, "credentials": {"api_token": "office"}}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let bulk = async |n: usize| -> i64 {
+        let rooms: Vec<String> = (0..n).map(|r| (6000 + r).to_string()).collect();
+        let started: Value = http
+            .post(format!("{}/api/v1/bulk-sends", a.url()))
+            .bearer_auth(&key)
+            .json(&json!({"connection_id": conn["id"], "rooms": rooms, "body": "x"}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        started["id"].as_i64().unwrap()
+    };
+
+    // Ten rooms fail once; A's lane keeps them in memory to retry in 300–600 ms.
+    fake.fake.fail_next(10, 500);
+    let id = bulk(10).await;
+    eventually(Duration::from_secs(5), "ten failures", async || {
+        fake.fake.count_status(500) == 10
+    })
+    .await;
+    let resp = http
+        .post(format!("{}/api/v1/bulk-sends/{id}/cancel", b_node.url()))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    fake.fake.clear_faults();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(
+        fake.fake.all_messages().len(),
+        0,
+        "node A posted rooms cancelled through node B"
+    );
+
+    // The same for a disconnect through B.
+    fake.fake.fail_next(5, 500);
+    bulk(5).await;
+    eventually(Duration::from_secs(5), "five more failures", async || {
+        fake.fake.count_status(500) == 15
+    })
+    .await;
+    let resp = http
+        .delete(format!(
+            "{}/api/v1/connections/{}",
+            b_node.url(),
+            conn["id"]
+        ))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 204);
+    fake.fake.clear_faults();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(
+        fake.fake.all_messages().len(),
+        0,
+        "node A posted with credentials deleted through node B"
+    );
+    a.shutdown().await;
+    b_node.shutdown().await;
+}

@@ -376,6 +376,8 @@ async fn sigterm_finishes_in_flight_and_logs_no_secret(b: Backend) {
 
     fake.fake.set_delay(Duration::ZERO);
     let port2 = free_port();
+    env.retain(|(k, _)| *k != "RENKEI_LOG");
+    env.push(("RENKEI_LOG", "warn".into()));
     let _node2 = start_binary(&env, port2);
     wait_healthy(port2).await;
     let detail: Value = http

@@ -5,6 +5,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use renkei::node::Node;
+use renkei::settings::Settings;
 use renkei_fakes::chatwork::{FakeChatwork, FakeChatworkConfig};
 use serde_json::{json, Value};
 
@@ -212,6 +213,16 @@ async fn sigkill_loses_nothing(b: Backend) {
     );
 }
 
+/// Settings for nodes `node-a` and `node-b` on one database, sharing one master key.
+fn two_node_settings(db: &str, dir: &std::path::Path, fake_url: &str) -> (Settings, Settings) {
+    let mut a = test_settings(db.to_string(), dir, fake_url);
+    a.node_id = Some("node-a".into());
+    a.secret_key = Some(renkei_store::SecretBox::generate_base64());
+    let mut b = a.clone();
+    b.node_id = Some("node-b".into());
+    (a, b)
+}
+
 /// Two nodes on one PostgreSQL: both take events, one sends for the other, no double sends,
 /// and the token limits hold; stopping the sending node hands its lanes to the other.
 /// (PostgreSQL only: several nodes is a PostgreSQL deployment.)
@@ -225,11 +236,7 @@ async fn two_nodes_share_the_queue_on_postgres() {
     let fake = FakeChatwork::spawn(FakeChatworkConfig::default().scaled(SCALE))
         .await
         .unwrap();
-    let mut s1 = test_settings(db.clone(), dir.path(), &fake.base_url());
-    s1.node_id = Some("node-a".into());
-    s1.secret_key = Some(renkei_store::SecretBox::generate_base64());
-    let mut s2 = s1.clone();
-    s2.node_id = Some("node-b".into());
+    let (s1, s2) = two_node_settings(&db, dir.path(), &fake.base_url());
     let http = reqwest::Client::new();
     let post_events = async |node: &Node, key: &str, tag: &str, n: usize| {
         let events: Vec<Value> = (0..n)
@@ -436,12 +443,8 @@ async fn changes_on_one_node_reach_lanes_on_another_on_postgres() {
     let fake = FakeChatwork::spawn(FakeChatworkConfig::default().scaled(SCALE))
         .await
         .unwrap();
-    let mut s1 = test_settings(db.clone(), dir.path(), &fake.base_url());
-    s1.node_id = Some("node-a".into());
-    s1.secret_key = Some(renkei_store::SecretBox::generate_base64());
+    let (mut s1, mut s2) = two_node_settings(&db, dir.path(), &fake.base_url());
     s1.retry_initial_ms = 600;
-    let mut s2 = s1.clone();
-    s2.node_id = Some("node-b".into());
     s2.workers = false; // B only serves the API: A owns every lane
     let a = Node::start(&s1).await.unwrap();
     let b_node = Node::start(&s2).await.unwrap();

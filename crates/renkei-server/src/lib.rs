@@ -50,6 +50,15 @@ impl AppState {
             tenants: Arc::default(),
         }
     }
+
+    /// Wakes the lanes of connections that got new deliveries: here, or on whichever node
+    /// holds them (PostgreSQL NOTIFY), so they need not wait for their periodic check.
+    pub async fn wake_lanes(&self, connections: &[i64]) -> Result<(), renkei_store::StoreError> {
+        let elsewhere = self.dispatcher.wake(connections);
+        self.store
+            .signal_lanes(renkei_store::signals::LaneSignal::Wake, &elsewhere)
+            .await
+    }
 }
 
 /// Batch intake of 1,000 events fits comfortably; anything larger is refused with 413.

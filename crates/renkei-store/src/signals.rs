@@ -1,5 +1,5 @@
 //! Telling every node's lanes that something changed under them (a connection deleted,
-//! deliveries cancelled). A lane holds pending deliveries and credentials in memory, so the node
+//! deliveries cancelled, new deliveries queued by another node). A lane holds pending deliveries and credentials in memory, so the node
 //! that made the change must reach lanes on other nodes at once, not at their next periodic check.
 //! On PostgreSQL this is `NOTIFY renkei_lanes`; on SQLite there is only one node, so the local
 //! signal suffices and this is a no-op.
@@ -19,6 +19,8 @@ pub enum LaneSignal {
     Stop,
     /// Deliveries were settled elsewhere: re-read the queue before sending more.
     Resync,
+    /// New deliveries were queued: fetch them now.
+    Wake,
 }
 
 impl LaneSignal {
@@ -26,6 +28,7 @@ impl LaneSignal {
         match self {
             LaneSignal::Stop => "stop",
             LaneSignal::Resync => "resync",
+            LaneSignal::Wake => "wake",
         }
     }
 }
@@ -36,6 +39,7 @@ impl FromStr for LaneSignal {
         match s {
             "stop" => Ok(LaneSignal::Stop),
             "resync" => Ok(LaneSignal::Resync),
+            "wake" => Ok(LaneSignal::Wake),
             _ => Err(()),
         }
     }
@@ -103,6 +107,7 @@ mod tests {
     fn payloads_round_trip() {
         assert_eq!(parse("stop:12,13"), Some((LaneSignal::Stop, vec![12, 13])));
         assert_eq!(parse("resync:7"), Some((LaneSignal::Resync, vec![7])));
+        assert_eq!(parse("wake:1,2,3"), Some((LaneSignal::Wake, vec![1, 2, 3])));
         assert_eq!(parse("explode:7"), None);
         assert_eq!(parse("stop:x"), None);
         assert_eq!(parse("stop"), None);

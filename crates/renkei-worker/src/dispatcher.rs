@@ -69,6 +69,7 @@ impl Dispatcher {
                     next = stream.next() => match next {
                         Some((LaneSignal::Stop, ids)) => ids.iter().for_each(|c| this.stop_lane(*c)),
                         Some((LaneSignal::Resync, ids)) => this.resync(&ids),
+                        Some((LaneSignal::Wake, ids)) => { this.wake(&ids); }
                         None => break,
                     },
                     _ = stop.changed() => break,
@@ -77,20 +78,22 @@ impl Dispatcher {
         });
     }
 
-    /// New deliveries for these connections were committed: get their lanes going.
-    pub fn wake(&self, connections: &[i64]) {
+    /// New deliveries for these connections were committed: get their lanes going. Returns
+    /// the connections with no lane on this node (another node may hold it: tell it).
+    pub fn wake(&self, connections: &[i64]) -> Vec<i64> {
         let lanes = self.lanes.lock();
-        let mut scan = false;
+        let mut elsewhere = Vec::new();
         for c in connections {
             match lanes.get(c) {
                 Some(l) => l.wake.notify_one(),
-                None => scan = true,
+                None => elsewhere.push(*c),
             }
         }
         drop(lanes);
-        if scan {
+        if !elsewhere.is_empty() {
             self.scan.notify_one();
         }
+        elsewhere
     }
 
     /// Deliveries of these connections were settled elsewhere (e.g. a bulk send cancelled):

@@ -170,7 +170,11 @@ impl Lane {
             }
             let next_due = lane.start_sends(&mut in_flight, cfg.lane_concurrency);
             let flush_at = lane.flush_due.map(tokio::time::Instant::from_std);
-            let wake_at = next_due.map(tokio::time::Instant::from_std);
+            // Sleep until the next send may go, but no longer than the next full check.
+            let check_at = lane.last_check + FULL_CHECK_EVERY;
+            let wake_at = Some(tokio::time::Instant::from_std(
+                next_due.map_or(check_at, |t| t.min(check_at)),
+            ));
             tokio::select! {
                 Some(done) = in_flight.next(), if !in_flight.is_empty() => {
                     if lane.finish(done, in_flight.len()).await? {

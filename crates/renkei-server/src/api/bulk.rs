@@ -112,7 +112,7 @@ pub async fn create(
         planned,
     };
     let accepted = state.intake.submit(auth.id(), vec![event]).await?;
-    state.dispatcher.wake(&[conn.id]);
+    state.wake_lanes(&[conn.id]).await?;
     let progress = progress_of(&state, auth.id(), accepted[0].id).await?;
     Ok((StatusCode::ACCEPTED, ApiJson(progress)))
 }

@@ -236,7 +236,7 @@ async fn accept(
         .collect();
     conns.sort_unstable();
     conns.dedup();
-    state.dispatcher.wake(&conns);
+    state.wake_lanes(&conns).await?;
     Ok(accepted)
 }
 

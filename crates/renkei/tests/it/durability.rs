@@ -529,3 +529,81 @@ async fn changes_on_one_node_reach_lanes_on_another_on_postgres() {
     a.shutdown().await;
     b_node.shutdown().await;
 }
+
+/// An event accepted by one node for a lane another node holds reaches that lane at once
+/// (PostgreSQL NOTIFY), not at the lane's 5-second check.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn events_taken_by_one_node_wake_lanes_on_another_on_postgres() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(db) = fresh_database(Backend::Postgres, dir.path()).await else {
+        return;
+    };
+    let fake = FakeChatwork::spawn(FakeChatworkConfig::default().scaled(SCALE))
+        .await
+        .unwrap();
+    let (mut s1, mut s2) = two_node_settings(&db, dir.path(), &fake.base_url());
+    // The failed post waits 10–20 s to retry, so A's lane stays alive holding it.
+    s1.retry_initial_ms = 20_000;
+    s1.retry_max_delay_ms = 20_000;
+    s2.workers = false; // B only takes events
+    let a = Node::start(&s1).await.unwrap();
+    let b_node = Node::start(&s2).await.unwrap();
+    let (_, key) = a.store.create_tenant("Wake").await.unwrap();
+    let http = reqwest::Client::new();
+    fake.fake.add_account("office", 10, "事務所");
+    let post = async |node: &Node, path: &str, body: Value| -> Value {
+        let resp = http
+            .post(format!("{}/api/v1{path}", node.url()))
+            .bearer_auth(&key)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert!(resp.status().is_success(), "{path}");
+        resp.json().await.unwrap()
+    };
+    for room in [7100, 7200] {
+        fake.fake.add_room(room, "room", &[(10, "admin")]);
+        let resp = http
+            .put(format!("{}/api/v1/clients/c{room}", a.url()))
+            .bearer_auth(&key)
+            .json(&json!({"name": "c", "rooms": {"chatwork": room.to_string()}}))
+            .send()
+            .await
+            .unwrap();
+        assert!(resp.status().is_success());
+    }
+    post(&a, "/connections", json!({"provider": "chatwork", "owner": {"tenant": true}, "credentials": {"api_token": "office"}})).await;
+    fake.fake.fail_next(1, 500);
+    post(
+        &a,
+        "/events",
+        json!({"type": "t", "to": {"clients": ["c7100"]}, "title": "waits to retry"}),
+    )
+    .await;
+    eventually(
+        Duration::from_secs(5),
+        "the first post failed",
+        async || fake.fake.count_status(500) == 1,
+    )
+    .await;
+
+    let sent = std::time::Instant::now();
+    post(
+        &b_node,
+        "/events",
+        json!({"type": "t", "to": {"clients": ["c7200"]}, "title": "through B"}),
+    )
+    .await;
+    eventually(Duration::from_secs(10), "delivered by A", async || {
+        fake.fake.messages(7200).len() == 1
+    })
+    .await;
+    assert!(
+        sent.elapsed() < Duration::from_secs(2),
+        "took {:?}: A's lane was not woken",
+        sent.elapsed()
+    );
+    a.shutdown().await;
+    b_node.shutdown().await;
+}

@@ -78,8 +78,12 @@ async fn writer(store: Store, mut rx: mpsc::Receiver<Job>) {
                 Err(_) => break,
             }
         }
-        let groups = jobs.iter().map(|j| (j.tenant, j.events.clone())).collect();
-        match store.insert_event_groups(groups).await {
+        let groups: Vec<(i64, &[NewEvent])> = jobs
+            .iter()
+            .map(|j| (j.tenant, j.events.as_slice()))
+            .collect();
+        let result = store.insert_event_groups(&groups).await;
+        match result {
             Ok(answers) => {
                 for (job, answer) in jobs.into_iter().zip(answers) {
                     let _ = job.reply.send(Ok(answer));
@@ -90,7 +94,7 @@ async fn writer(store: Store, mut rx: mpsc::Receiver<Job>) {
             Err(e) if jobs.len() > 1 => {
                 warn!(error = %e, jobs = jobs.len(), "group commit failed; storing its requests one by one");
                 for job in jobs {
-                    let res = store.insert_events(job.tenant, job.events).await;
+                    let res = store.insert_events(job.tenant, &job.events).await;
                     let _ = job.reply.send(res);
                 }
             }

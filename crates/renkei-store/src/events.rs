@@ -10,7 +10,6 @@ use utoipa::ToSchema;
 
 use crate::{list_placeholders, now_ms, values_placeholders, Result, Store, StoreError};
 
-#[derive(Clone)]
 pub struct NewEvent {
     /// `event` (routed) or `bulk_send` (rooms picked by hand).
     pub kind: &'static str,
@@ -133,22 +132,22 @@ const DELIVERY_COLS: usize = 14;
 impl Store {
     /// Stores events with their planned deliveries in one transaction. An event whose
     /// idempotency key is already known is not stored again: its first ID is returned.
-    pub async fn insert_events(&self, tenant: i64, events: Vec<NewEvent>) -> Result<Vec<Accepted>> {
-        let mut out = self.insert_event_groups(vec![(tenant, events)]).await?;
+    pub async fn insert_events(&self, tenant: i64, events: &[NewEvent]) -> Result<Vec<Accepted>> {
+        let mut out = self.insert_event_groups(&[(tenant, events)]).await?;
         Ok(out.pop().unwrap_or_default())
     }
 
     /// Several tenants' batches in one transaction (group commit): one answer per group.
     pub async fn insert_event_groups(
         &self,
-        groups: Vec<(i64, Vec<NewEvent>)>,
+        groups: &[(i64, &[NewEvent])],
     ) -> Result<Vec<Vec<Accepted>>> {
         let now = now_ms();
         let mut tx = self.write.begin().await?;
         let mut answers = Vec::with_capacity(groups.len());
         let mut seen_keys: HashMap<(i64, String), i64> = HashMap::new();
-        let mut rows: Vec<(i64, i64, Planned)> = Vec::new();
-        for (tenant, events) in groups {
+        let mut rows: Vec<(i64, i64, &Planned)> = Vec::new();
+        for &(tenant, events) in groups {
             let mut out = Vec::with_capacity(events.len());
             for ev in events {
                 if let Some(key) = &ev.idempotency_key {
@@ -188,11 +187,11 @@ impl Store {
                 .fetch_one(&mut *tx)
                 .await?
                 .try_get(0)?;
-                if let Some(key) = ev.idempotency_key {
-                    seen_keys.insert((tenant, key), id);
+                if let Some(key) = &ev.idempotency_key {
+                    seen_keys.insert((tenant, key.clone()), id);
                 }
                 let mut connections = Vec::new();
-                for p in ev.planned {
+                for p in &ev.planned {
                     if let Outcome::Send { connection_id, .. } = p.outcome {
                         if !connections.contains(&connection_id) {
                             connections.push(connection_id);

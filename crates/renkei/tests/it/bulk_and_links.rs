@@ -5,7 +5,7 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use crate::helpers::{eventually, Backend, TestApp};
+use crate::helpers::{eventually, my_chat, Backend, TestApp};
 
 async fn office_in_rooms(app: &TestApp, n: i64) -> (i64, Vec<i64>) {
     app.fake().add_account("office", 10, "事務所");
@@ -148,7 +148,7 @@ async fn scenario_6_confirmation_links(b: Backend) {
     let conn = app
         .connect("office", 10, json!({"tenant": true}), None)
         .await;
-    let my_chat: i64 = conn["default_room"].as_str().unwrap().parse().unwrap();
+    let my_chat: i64 = my_chat(&conn);
     assert_eq!(
         app.get("/api/v1/settings").await.1,
         json!({"confirmation_link_ttl_days": null})

@@ -6,7 +6,7 @@ use reqwest::StatusCode;
 use serde_json::json;
 use sqlx::Row;
 
-use crate::helpers::{eventually, statuses, Backend, TestApp};
+use crate::helpers::{eventually, my_chat, statuses, Backend, TestApp};
 
 async fn connect_verifies_with_me_and_refused_tokens_say_so(b: Backend) {
     let Some(app) = TestApp::spawn(b).await else {
@@ -122,11 +122,7 @@ async fn disconnect_cancels_pending_and_touches_nothing_else(b: Backend) {
     let client_conn = app
         .connect("acme-token", 2, json!({"client": "acme"}), None)
         .await;
-    let acme_my_chat: i64 = client_conn["default_room"]
-        .as_str()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let acme_my_chat: i64 = my_chat(&client_conn);
 
     // One notice delivered through the office token before anything goes wrong.
     let early = app

@@ -9,7 +9,7 @@ use renkei::settings::Settings;
 use renkei_fakes::chatwork::{FakeChatwork, FakeChatworkConfig};
 use serde_json::{json, Value};
 
-use crate::helpers::{eventually, fresh_database, test_settings, Backend, TestApp, SCALE};
+use crate::helpers::{eventually, fresh_database, my_chat, test_settings, Backend, TestApp, SCALE};
 
 /// SIGTERM-style stop: the send in flight finishes and is recorded, not repeated.
 async fn graceful_shutdown_finishes_attempts_in_flight(b: Backend) {
@@ -19,7 +19,7 @@ async fn graceful_shutdown_finishes_attempts_in_flight(b: Backend) {
     let conn = app
         .connect("office", 10, json!({"tenant": true}), None)
         .await;
-    let my_chat: i64 = conn["default_room"].as_str().unwrap().parse().unwrap();
+    let my_chat: i64 = my_chat(&conn);
     app.fake().set_delay(Duration::from_millis(700));
     let id = app
         .send(json!({"type": "t", "to": {"tenant": true}, "title": "in flight"}))
@@ -358,7 +358,7 @@ async fn sigterm_finishes_in_flight_and_logs_no_secret(b: Backend) {
         .json()
         .await
         .unwrap();
-    let my_chat: i64 = conn["default_room"].as_str().unwrap().parse().unwrap();
+    let my_chat: i64 = my_chat(&conn);
     fake.fake.set_delay(Duration::from_millis(800));
     let ev: Value = http
         .post(format!("{base}/events"))

@@ -248,6 +248,26 @@ pub async fn eventually(limit: Duration, what: &str, mut check: impl AsyncFnMut(
     }
 }
 
+/// The My Chat room a connection posts to when it has no room of its own.
+pub fn my_chat(conn: &Value) -> i64 {
+    conn["default_room"]
+        .as_str()
+        .expect("default_room")
+        .parse()
+        .expect("numeric room")
+}
+
+/// The event's delivery for one target (e.g. `client:a`).
+pub fn delivery_for(ev: &Value, target: &str) -> Value {
+    ev["deliveries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["target"] == target)
+        .unwrap_or_else(|| panic!("no delivery for {target}: {ev:#}"))
+        .clone()
+}
+
 pub fn statuses(ev: &Value) -> Vec<String> {
     ev["deliveries"]
         .as_array()

@@ -5,7 +5,7 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use crate::helpers::{eventually, statuses, Backend, TestApp};
+use crate::helpers::{delivery_for, eventually, my_chat, statuses, Backend, TestApp};
 
 /// The ACALL world: a bot account (1001) with the tenant connection whose room is the
 /// default (the "acall" room 100); the seed's group tree; two hosts.
@@ -139,15 +139,7 @@ async fn scenarios_12_13_23_direct_delivery(b: Backend) {
         )
         .await;
     let ev = app.settled(id).await;
-    let by_target = |t: &str| {
-        ev["deliveries"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|d| d["target"] == t)
-            .unwrap()
-            .clone()
-    };
+    let by_target = |t: &str| delivery_for(&ev, t);
     let y = by_target("member:yamada");
     assert_eq!(y["status"], "delivered");
     assert_eq!(
@@ -239,7 +231,7 @@ async fn scenarios_14_15_19_preferences(b: Backend) {
     let own = app
         .connect("yamada-token", 2001, json!({"member": "yamada"}), None)
         .await;
-    let own_my_chat: i64 = own["default_room"].as_str().unwrap().parse().unwrap();
+    let own_my_chat: i64 = my_chat(&own);
 
     let (s, _) = app
         .put(

@@ -2,7 +2,7 @@
 
 use serde_json::{json, Value};
 
-use crate::helpers::{statuses, Backend, TestApp};
+use crate::helpers::{delivery_for, my_chat, statuses, Backend, TestApp};
 
 fn room_of(d: &Value) -> i64 {
     d["destination"]["room"].as_str().unwrap().parse().unwrap()
@@ -16,7 +16,7 @@ async fn scenario_1_office_token_goes_to_my_chat(b: Backend) {
     let conn = app
         .connect("office", 10, json!({"tenant": true}), None)
         .await;
-    let my_chat: i64 = conn["default_room"].as_str().unwrap().parse().unwrap();
+    let my_chat: i64 = my_chat(&conn);
     let id = app.send(json!({"type": "file.uploaded", "to": {"tenant": true}, "title": "顧問先からファイル", "body": "給与.csv", "url": "https://drive.example/f/9"})).await;
     let ev = app.settled(id).await;
     assert_eq!(statuses(&ev), vec!["delivered"]);
@@ -51,7 +51,7 @@ async fn scenario_3_office_room_replaces_my_chat(b: Backend) {
             Some("https://www.chatwork.com/#!rid700"),
         )
         .await;
-    let my_chat: i64 = conn["default_room"].as_str().unwrap().parse().unwrap();
+    let my_chat: i64 = my_chat(&conn);
     let id = app
         .send(json!({"type": "t", "to": {"tenant": true}, "title": "to the room"}))
         .await;
@@ -84,7 +84,7 @@ async fn scenarios_4_and_5_client_rooms_and_client_tokens(b: Backend) {
     let b_conn = app
         .connect("b-token", 20, json!({"client": "b"}), None)
         .await;
-    let b_my_chat: i64 = b_conn["default_room"].as_str().unwrap().parse().unwrap();
+    let b_my_chat: i64 = my_chat(&b_conn);
     app.fake().add_account("c-token", 30, "C社");
     app.fake().add_room(803, "C社 room", &[(30, "admin")]);
     app.put(
@@ -101,15 +101,7 @@ async fn scenarios_4_and_5_client_rooms_and_client_tokens(b: Backend) {
         .send(json!({"type": "t", "to": {"clients": ["a", "b", "c", "d"]}, "title": "月次"}))
         .await;
     let ev = app.settled(id).await;
-    let by_target = |t: &str| {
-        ev["deliveries"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|d| d["target"] == t)
-            .unwrap()
-            .clone()
-    };
+    let by_target = |t: &str| delivery_for(&ev, t);
     let a = by_target("client:a");
     assert_eq!(
         (a["status"].as_str(), room_of(&a)),
@@ -150,7 +142,7 @@ async fn scenario_7_deleted_token_stops_notices(b: Backend) {
     let office = app
         .connect("office", 10, json!({"tenant": true}), None)
         .await;
-    let office_my_chat: i64 = office["default_room"].as_str().unwrap().parse().unwrap();
+    let office_my_chat: i64 = my_chat(&office);
     let (s, _) = app
         .delete(&format!("/api/v1/connections/{}", b_conn["id"]))
         .await;
@@ -192,7 +184,7 @@ async fn rendering_escapes_user_text(b: Backend) {
     let conn = app
         .connect("office", 10, json!({"tenant": true}), None)
         .await;
-    let my_chat: i64 = conn["default_room"].as_str().unwrap().parse().unwrap();
+    let my_chat: i64 = my_chat(&conn);
     let id = app
         .send(json!({"type": "t", "to": {"tenant": true}, "title": "[toall] 至急", "body": "ファイル名: [To:1] x[/info].pdf", "url": "https://drive.example/[toall]"}))
         .await;

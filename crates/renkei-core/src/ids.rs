@@ -5,10 +5,14 @@
 //! (from the "To" picker). We accept all of them and refuse anything else with a message
 //! listing the accepted forms.
 
+mod providers;
+
 use std::sync::OnceLock;
 
 use regex::Regex;
 use thiserror::Error;
+
+pub use providers::{parse_identity, parse_room};
 
 #[derive(Debug, Error, PartialEq, Eq)]
 pub enum IdParseError {

@@ -10,15 +10,102 @@ use serde::{Deserialize, Serialize};
 #[serde(rename_all = "snake_case")]
 pub enum Provider {
     Chatwork,
+    Slack,
+    Teams,
+    GoogleChat,
+    LineWorks,
+    Line,
 }
 
 impl Provider {
-    pub const ALL: [Provider; 1] = [Provider::Chatwork];
+    pub const ALL: [Provider; 6] = [
+        Provider::Chatwork,
+        Provider::Slack,
+        Provider::Teams,
+        Provider::GoogleChat,
+        Provider::LineWorks,
+        Provider::Line,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Provider::Chatwork => "chatwork",
+            Provider::Slack => "slack",
+            Provider::Teams => "teams",
+            Provider::GoogleChat => "google_chat",
+            Provider::LineWorks => "line_works",
+            Provider::Line => "line",
         }
+    }
+
+    /// The key of a member's identity object for this provider (`identities.<p>.<key>`).
+    pub fn identity_key(self) -> &'static str {
+        match self {
+            Provider::Chatwork => "account_id",
+            Provider::Slack => "member_id",
+            Provider::Teams | Provider::GoogleChat | Provider::LineWorks | Provider::Line => {
+                "user_id"
+            }
+        }
+    }
+
+    /// How people name the tool in messages.
+    pub fn display_name(self) -> &'static str {
+        match self {
+            Provider::Chatwork => "Chatwork",
+            Provider::Slack => "Slack",
+            Provider::Teams => "Microsoft Teams",
+            Provider::GoogleChat => "Google Chat",
+            Provider::LineWorks => "LINE WORKS",
+            Provider::Line => "LINE",
+        }
+    }
+}
+
+/// What kind of credential a connection holds; decides what it can do (a webhook posts only
+/// where it was made, a bot can also message people directly).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConnectionKind {
+    /// Chatwork API token.
+    Token,
+    /// Chatwork OAuth2 access + refresh token.
+    Oauth,
+    /// Slack incoming webhook, Teams Workflows webhook, Google Chat webhook.
+    Webhook,
+    /// Slack bot token, LINE WORKS bot, LINE channel.
+    Bot,
+}
+
+impl ConnectionKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConnectionKind::Token => "token",
+            ConnectionKind::Oauth => "oauth",
+            ConnectionKind::Webhook => "webhook",
+            ConnectionKind::Bot => "bot",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [
+            ConnectionKind::Token,
+            ConnectionKind::Oauth,
+            ConnectionKind::Webhook,
+            ConnectionKind::Bot,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == s)
+    }
+
+    /// Whether a connection of this kind can message one person (a webhook cannot).
+    pub fn can_message_directly(self) -> bool {
+        !matches!(self, ConnectionKind::Webhook)
+    }
+
+    /// Whether the connection can post into a room other than the one it was made for.
+    pub fn chooses_room(self) -> bool {
+        !matches!(self, ConnectionKind::Webhook)
     }
 }
 
@@ -34,7 +121,11 @@ impl FromStr for Provider {
         Provider::ALL
             .into_iter()
             .find(|p| p.as_str() == s)
-            .ok_or_else(|| format!("unknown provider `{s}`; supported: chatwork"))
+            .ok_or_else(|| {
+                format!(
+                    "unknown provider `{s}`; supported: chatwork, slack, teams, google_chat, line_works, line"
+                )
+            })
     }
 }
 

@@ -9,7 +9,7 @@ mod rooms;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use crate::model::{DeliveryMode, Mention, Owner, Provider};
+use crate::model::{ConnectionKind, DeliveryMode, Mention, Owner, Provider};
 
 pub use rooms::group_room;
 
@@ -17,6 +17,8 @@ pub use rooms::group_room;
 pub struct ConnectionView {
     pub id: i64,
     pub provider: Provider,
+    /// A webhook posts only where it was made; a token or bot can choose rooms and DM.
+    pub kind: ConnectionKind,
     pub owner: Owner,
     /// The room the owner chose for this connection, if any.
     pub room: Option<String>,
@@ -213,6 +215,16 @@ fn tenant_connections(s: &Snapshot) -> impl Iterator<Item = &ConnectionView> {
     s.connections.iter().filter(|c| c.owner == Owner::Tenant)
 }
 
+impl MemberView {
+    /// How a post through `provider` mentions this member, when their identity is known.
+    pub fn mention_on(&self, provider: Provider) -> Option<Mention> {
+        self.identities.get(&provider).map(|a| Mention {
+            account_id: a.clone(),
+            name: self.name.clone(),
+        })
+    }
+}
+
 /// Switched-off connections and the tenant's per-type defaults remove paths before anything
 /// is queued. (Members' own choices are applied where their paths are planned.)
 fn apply_switches(s: &Snapshot, kind: EventKind<'_>, planned: Vec<Planned>) -> Vec<Planned> {
@@ -301,6 +313,10 @@ fn warn_self_mentions(s: &Snapshot, planned: &mut [Planned]) {
         let Some(c) = s.connection(*connection_id) else {
             continue;
         };
+        // Only Chatwork hides the badge of a self-mention (its posts are the token owner's).
+        if c.provider != Provider::Chatwork {
+            continue;
+        }
         for m in mentions
             .iter()
             .filter(|m| Some(&m.account_id) == c.account_id.as_ref())

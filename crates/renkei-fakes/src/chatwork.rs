@@ -1,8 +1,11 @@
-//! A faithful fake of the Chatwork API v2 (`/v2/...`), for tests, benchmarks and demos.
+//! A faithful fake of the Chatwork API v2 (`/v2/...`), for tests, benchmarks and demos,
+//! with Chatwork's OAuth2 consent page and token endpoint on the same server (see
+//! [`oauth`] for that part).
 //!
 //! # What it does like Chatwork
-//! - Auth by the `X-ChatWorkToken` header only: missing, unknown or revoked tokens (and a
-//!   token in the query string) get 401 `{"errors":["Invalid API token"]}`.
+//! - Auth by the `X-ChatWorkToken` header (or an OAuth `Authorization: Bearer` token, see
+//!   [`oauth`]): missing, unknown or revoked API tokens (and a token in the query string)
+//!   get 401 `{"errors":["Invalid API token"]}`.
 //! - `GET /me`, `GET /rooms` (capped at 100), `GET /contacts` (204 with an empty body when
 //!   there are none), `GET /rooms/{id}/members`, `POST /rooms/{id}/messages`, in the RAML
 //!   spec's shapes. Message ids are strings above 2^53.
@@ -47,7 +50,8 @@
 //! # Inspection routes (no auth, not recorded, not delayed)
 //! `GET /_fake/requests`, `GET /_fake/messages?room_id=`, `GET /_fake/stats`,
 //! `POST /_fake/fail {"count":N,"status":500,"path_contains"?:"..."}`,
-//! `POST /_fake/limits {"enabled":bool}`, `POST /_fake/delay {"ms":N}`.
+//! `POST /_fake/limits {"enabled":bool}`, `POST /_fake/delay {"ms":N}`, and the OAuth
+//! controls `POST /_fake/oauth/{clients,consent,revoke,expire}` (see [`oauth`]).
 //!
 //! # The demo world ([`FakeChatwork::with_demo_world`])
 //! | what | id | details |
@@ -57,11 +61,15 @@
 //! | group room | 5001 | "総務": 1001 admin, 2001 member |
 //! | group room | 5002 | "開発部": 1001 admin, 2001 member |
 //! | contact | 1001 ↔ 2001 | a direct room, listed by `GET /contacts` |
+//! | OAuth client `demo-oauth-client` | secret `demo-oauth-secret` | confidential, redirect URI [`DEMO_OAUTH_REDIRECT_URI`]; consent approves as account 1001 |
 
+mod access;
 mod api;
 mod inspect;
 mod journal;
 mod limits;
+pub mod oauth;
+mod reply;
 mod world;
 
 use std::net::SocketAddr;
@@ -74,10 +82,16 @@ use std::collections::HashMap;
 use tokio::task::JoinHandle;
 
 pub use journal::{PostedMessage, RecordedRequest};
+pub use oauth::{Consent, IssuedTokens, TokenRequest};
 
 use journal::{FaultTarget, Faults, Journal, MessageStore};
 use limits::{RoomWindows, TokenWindow};
+use oauth::grants::OAuthState;
 use world::{Role, RoomKind, World};
+
+/// Where the demo OAuth client sends the admin back (register another client with
+/// [`FakeChatwork::register_oauth_client`] or `POST /_fake/oauth/clients` for other URLs).
+pub const DEMO_OAUTH_REDIRECT_URI: &str = "http://127.0.0.1:8080/oauth/chatwork/callback";
 
 /// Limits of the fake; defaults are Chatwork's.
 #[derive(Clone, Debug)]
@@ -92,6 +106,10 @@ pub struct FakeChatworkConfig {
     pub room_window: Duration,
     /// `false` never answers 429 and sends no rate-limit headers (benchmarks).
     pub limits_enabled: bool,
+    /// How long an OAuth authorization code can be exchanged (Chatwork: 1 minute).
+    pub oauth_code_lifetime: Duration,
+    /// How long a refresh token lasts without `offline_access` (Chatwork: 14 days).
+    pub oauth_refresh_lifetime: Duration,
 }
 
 impl Default for FakeChatworkConfig {
@@ -102,16 +120,21 @@ impl Default for FakeChatworkConfig {
             room_limit: 10,
             room_window: Duration::from_secs(10),
             limits_enabled: true,
+            oauth_code_lifetime: Duration::from_secs(60),
+            oauth_refresh_lifetime: Duration::from_secs(14 * 24 * 3600),
         }
     }
 }
 
 impl FakeChatworkConfig {
-    /// Multiplies both windows by `factor` (e.g. 0.01 → 3 s and 100 ms), so tests can see
-    /// windows end without waiting minutes. Limits are unchanged.
+    /// Multiplies both windows and the OAuth code and refresh-token lifetimes by `factor`
+    /// (e.g. 0.01 → 3 s and 100 ms windows, 0.6 s codes), so tests can see them end
+    /// without waiting minutes. Limits are unchanged.
     pub fn scaled(mut self, factor: f64) -> Self {
         self.token_window = self.token_window.mul_f64(factor);
         self.room_window = self.room_window.mul_f64(factor);
+        self.oauth_code_lifetime = self.oauth_code_lifetime.mul_f64(factor);
+        self.oauth_refresh_lifetime = self.oauth_refresh_lifetime.mul_f64(factor);
         self
     }
 }
@@ -133,6 +156,7 @@ struct Shared {
     messages: Mutex<MessageStore>,
     journal: Journal,
     faults: Faults,
+    oauth: Mutex<OAuthState>,
 }
 
 /// The fake Chatwork service. Cheap to clone: all clones share one state.
@@ -154,6 +178,17 @@ impl RunningFakeChatwork {
         format!("http://{}/v2", self.addr)
     }
 
+    /// `http://127.0.0.1:PORT/oauth`, the value for renkei's Chatwork OAuth URL (the
+    /// token endpoint is `{oauth_url}/token`).
+    pub fn oauth_url(&self) -> String {
+        format!("http://{}/oauth", self.addr)
+    }
+
+    /// `http://127.0.0.1:PORT/packages/oauth2/login.php`, the consent page.
+    pub fn login_url(&self) -> String {
+        format!("http://{}/packages/oauth2/login.php", self.addr)
+    }
+
     /// Stops serving. Dropping this value does not stop the server (it lives as long as
     /// the runtime), so moving `fake` out of it is safe.
     pub fn stop(&self) {
@@ -173,6 +208,7 @@ impl FakeChatwork {
             messages: Mutex::new(MessageStore::default()),
             journal: Journal::default(),
             faults: Faults::default(),
+            oauth: Mutex::new(OAuthState::default()),
         };
         FakeChatwork {
             shared: Arc::new(shared),
@@ -188,12 +224,21 @@ impl FakeChatwork {
         fake.add_room(5001, "総務", &members);
         fake.add_room(5002, "開発部", &members);
         fake.add_contact(1001, 2001);
+        fake.register_oauth_client(
+            "demo-oauth-client",
+            "demo-oauth-secret",
+            DEMO_OAUTH_REDIRECT_URI,
+            true,
+        );
+        fake.set_oauth_consent(Consent::Approve { account_id: 1001 });
         fake
     }
 
-    /// All API routes under `/v2`, plus the `/_fake/*` inspection routes.
+    /// All API routes under `/v2`, the OAuth consent page and token endpoint, plus the
+    /// `/_fake/*` inspection routes.
     pub fn router(&self) -> axum::Router {
         inspect::routes()
+            .merge(oauth::routes())
             .fallback(api::handle)
             .with_state(self.clone())
     }

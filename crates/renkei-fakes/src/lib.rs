@@ -5,3 +5,10 @@
 //! request so a test can assert what was sent, in order.
 
 pub mod chatwork;
+pub mod common;
+pub mod google_chat;
+pub mod keys;
+pub mod line;
+pub mod line_works;
+pub mod slack;
+pub mod teams;

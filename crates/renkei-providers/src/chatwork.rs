@@ -1,20 +1,37 @@
-//! Chatwork API v2: `X-ChatWorkToken` auth, form-encoded bodies, `{"errors":[..]}` errors,
-//! 300 requests / 5 min per token and 10 posts / 10 s per room.
+//! Chatwork API v2: `X-ChatWorkToken` (API token) or `Authorization: Bearer` (OAuth2)
+//! auth, form-encoded bodies, `{"errors":[..]}` errors, 300 requests / 5 min per token and
+//! 10 posts / 10 s per room.
+//!
+//! A connection stores `{"api_token": "…"}` (kind `Token`, made by [`DeliveryProvider::connect`])
+//! or `{"oauth": {…}}` (kind `Oauth`, see [`OAuthCredentials`], made by
+//! [`Chatwork::connect_oauth`] after the consent flow in [`oauth`]). Sends and lookups take
+//! either through [`Auth::Stored`]; OAuth tokens are refreshed and saved as they go.
 
+mod auth;
+mod calls;
 mod classify;
+pub mod oauth;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures::future::BoxFuture;
-use renkei_core::model::{Mention, Notice};
+use renkei_core::model::{ConnectionKind, Mention, Notice, Provider};
 use renkei_core::render::chatwork as notation;
 use serde::Deserialize;
 use thiserror::Error;
 
-use crate::{DeliveryProvider, DirectRooms, LaneLimits, SendOutcome, SendResult};
-pub use classify::{classify, rate_info};
+use crate::registry::NoCredentialStore;
+use crate::{
+    ConnectError, CredentialStore, DeliveryProvider, DirectRooms, DirectStyle, LaneLimits,
+    SendContext, SendOutcome, SendResult, Verified,
+};
+use auth::TokenKeeper;
+pub use auth::{Auth, OAuthCredentials};
+pub use classify::{bearer_challenge, classify, rate_info, BearerChallenge};
+use oauth::{OAuthClient, TokenSet};
 
-pub const DEFAULT_API_URL: &str = "https://api.chatwork.com/v2";
+pub use crate::config::CHATWORK_API_URL as DEFAULT_API_URL;
 
 /// `GET /me`: who the token speaks for, and their My Chat.
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
@@ -26,7 +43,7 @@ pub struct Me {
 
 #[derive(Debug, Error)]
 pub enum ChatworkError {
-    #[error("Chatwork refused the API token ({0})")]
+    #[error("Chatwork refused the credentials ({0})")]
     InvalidToken(String),
     #[error("Chatwork answered HTTP {status}: {message}")]
     Http { status: u16, message: String },
@@ -40,6 +57,21 @@ pub struct ChatworkLimits {
     pub room: (u32, Duration),
 }
 
+impl ChatworkLimits {
+    /// Chatwork's limits with windows scaled; `None` (no client-side limits) for `scale <= 0`.
+    pub fn scaled(scale: f64) -> Option<Self> {
+        if scale <= 0.0 {
+            return None;
+        }
+        let d = ChatworkLimits::default();
+        let s = |(n, w): (u32, Duration)| (n, w.mul_f64(scale));
+        Some(ChatworkLimits {
+            token: s(d.token),
+            room: s(d.room),
+        })
+    }
+}
+
 impl Default for ChatworkLimits {
     fn default() -> Self {
         ChatworkLimits {
@@ -47,13 +79,6 @@ impl Default for ChatworkLimits {
             room: (10, Duration::from_secs(10)),
         }
     }
-}
-
-#[derive(Clone)]
-pub struct Chatwork {
-    http: reqwest::Client,
-    base_url: String,
-    limits: Option<ChatworkLimits>,
 }
 
 /// One entry of `GET /contacts`.
@@ -93,23 +118,63 @@ pub struct IncomingRequest {
     pub organization_name: String,
 }
 
-#[derive(Deserialize)]
-struct Posted {
-    message_id: serde_json::Value,
-}
-
-fn token_of(credentials: &serde_json::Value) -> Option<&str> {
-    credentials.get("api_token").and_then(|t| t.as_str())
+/// The Chatwork client: API calls (see `calls.rs`), the OAuth token endpoint, and the
+/// freshest OAuth tokens of each connection. Cheap to clone: clones share that state.
+#[derive(Clone)]
+pub struct Chatwork {
+    http: reqwest::Client,
+    base_url: String,
+    limits: Option<ChatworkLimits>,
+    oauth: OAuthClient,
+    store: Arc<dyn CredentialStore>,
+    keeper: Arc<TokenKeeper>,
 }
 
 impl Chatwork {
-    /// `limits: None` turns client-side limiting off (benchmarks against an unlimited fake).
+    /// API tokens only in practice: OAuth refreshes go to Chatwork's real token endpoint
+    /// and renewed tokens are not saved. Use [`Self::with_oauth`] when OAuth connections
+    /// exist. `limits: None` turns client-side limiting off (benchmarks).
     pub fn new(http: reqwest::Client, base_url: &str, limits: Option<ChatworkLimits>) -> Self {
-        Chatwork {
+        let oauth_url = crate::config::CHATWORK_OAUTH_URL;
+        Self::with_oauth(
             http,
-            base_url: base_url.trim_end_matches('/').to_string(),
+            base_url,
+            oauth_url,
             limits,
+            Arc::new(NoCredentialStore),
+        )
+    }
+
+    /// `oauth_url` is the token endpoint's base (`{oauth_url}/token`); `store` receives
+    /// each connection's renewed OAuth credentials (`{"oauth": {…}}`).
+    pub fn with_oauth(
+        http: reqwest::Client,
+        api_url: &str,
+        oauth_url: &str,
+        limits: Option<ChatworkLimits>,
+        store: Arc<dyn CredentialStore>,
+    ) -> Self {
+        Chatwork {
+            oauth: OAuthClient::new(http.clone(), oauth_url),
+            http,
+            base_url: crate::config::base(api_url),
+            limits,
+            store,
+            keeper: Arc::default(),
         }
+    }
+
+    /// The token endpoint: code exchange on the OAuth callback.
+    pub fn oauth(&self) -> &OAuthClient {
+        &self.oauth
+    }
+
+    /// Drops the OAuth tokens kept in memory for a connection. Call it when a connection
+    /// is unlinked or linked again. Chatwork has no documented revocation endpoint, so
+    /// unlinking only deletes the tokens on renkei's side; the admin removes the app in
+    /// Chatwork's settings to end the grant itself.
+    pub fn forget_oauth_tokens(&self, connection: i64) {
+        self.keeper.forget(connection);
     }
 
     /// A room that answered 429 rests for its window (10 s by default).
@@ -117,221 +182,122 @@ impl Chatwork {
         self.limits.unwrap_or_default().room.1
     }
 
-    /// Verifies a token: the account it speaks for and its My Chat room.
-    pub async fn me(&self, token: &str) -> Result<Me, ChatworkError> {
-        let resp = self
-            .http
-            .get(format!("{}/me", self.base_url))
-            .header("X-ChatWorkToken", token)
-            .send()
-            .await
-            .map_err(|e| ChatworkError::Transport(without_url(&e)))?;
-        let status = resp.status().as_u16();
-        let text = resp
-            .text()
-            .await
-            .map_err(|e| ChatworkError::Transport(without_url(&e)))?;
-        match status {
-            200 => serde_json::from_str(&text).map_err(|e| ChatworkError::Http {
-                status,
-                message: format!("unexpected /me body: {e}"),
-            }),
-            401 => Err(ChatworkError::InvalidToken(classify::error_text(&text))),
-            _ => Err(ChatworkError::Http {
-                status,
-                message: classify::error_text(&text),
-            }),
+    /// Verifies freshly issued OAuth tokens (`GET /me` with the bearer token) and builds
+    /// what the OAuth callback stores: kind `Oauth`, credentials `{"oauth": {…}}`, My Chat
+    /// as the default room, the client secret's hint.
+    pub async fn connect_oauth(
+        &self,
+        tokens: TokenSet,
+        client_id: &str,
+        client_secret: &str,
+    ) -> Result<Verified, ConnectError> {
+        const POSTING: [&str; 3] = [
+            "rooms.all:read_write",
+            "rooms.all:write",
+            "rooms.messages:write",
+        ];
+        // An empty scope means Chatwork did not say: let the API calls tell.
+        if !tokens.scope.is_empty() && !POSTING.iter().any(|s| tokens.has_scope(s)) {
+            return Err(ConnectError::invalid(
+                "chatwork_missing_scope",
+                format!(
+                    "Chatwork granted only `{}`; renkei needs rooms.all:read_write to post. Link again and allow every scope renkei asks for",
+                    tokens.scope
+                ),
+            ));
         }
-    }
-
-    /// `GET` a JSON list; Chatwork answers 204 with no body for an empty one.
-    async fn get_list<T: serde::de::DeserializeOwned>(
-        &self,
-        token: &str,
-        path: &str,
-    ) -> Result<Vec<T>, SendResult> {
-        self.call_json(self.http.get(format!("{}{path}", self.base_url)), token)
+        let me = self
+            .me(Auth::Bearer(&tokens.access_token))
             .await
-            .map(|v| v.unwrap_or_default())
-    }
-
-    /// Sends a request and reads a JSON answer (`None` for 204), classifying failures as sends.
-    async fn call_json<T: serde::de::DeserializeOwned>(
-        &self,
-        req: reqwest::RequestBuilder,
-        token: &str,
-    ) -> Result<Option<T>, SendResult> {
-        let resp = req
-            .header("X-ChatWorkToken", token)
-            .send()
-            .await
-            .map_err(|e| SendResult::local(SendOutcome::Retry { after: None }, without_url(&e)))?;
-        let status = resp.status().as_u16();
-        let rate = rate_info(resp.headers());
-        let text = resp
-            .text()
-            .await
-            .map_err(|e| SendResult::local(SendOutcome::Retry { after: None }, without_url(&e)))?;
-        match status {
-            204 => Ok(None),
-            200 => serde_json::from_str(&text)
-                .map(Some)
-                .map_err(|e| SendResult {
-                    outcome: SendOutcome::Retry { after: None },
-                    http_status: Some(status),
-                    error: Some(format!("unexpected answer from Chatwork: {e}")),
-                    rate,
-                    reached_provider: true,
-                }),
-            _ => {
-                let error = classify::error_text(&text);
-                Err(SendResult {
-                    outcome: classify(status, &error, rate, self.room_pause()),
-                    http_status: Some(status),
-                    error: Some(error),
-                    rate,
-                    reached_provider: true,
-                })
-            }
-        }
-    }
-
-    /// The token owner's contacts, with the direct chat of each.
-    pub async fn contacts(&self, token: &str) -> Result<Vec<Contact>, SendResult> {
-        self.get_list(token, "/contacts").await
-    }
-
-    /// Rooms the token owner is in (Chatwork lists at most 100).
-    pub async fn rooms(&self, token: &str) -> Result<Vec<Room>, SendResult> {
-        self.get_list(token, "/rooms").await
-    }
-
-    /// Contact requests waiting for the token owner's approval.
-    pub async fn incoming_requests(&self, token: &str) -> Result<Vec<IncomingRequest>, SendResult> {
-        self.get_list(token, "/incoming_requests").await
-    }
-
-    /// Approves a contact request; the requester becomes a contact (and gets a direct chat).
-    pub async fn approve_request(
-        &self,
-        token: &str,
-        request_id: i64,
-    ) -> Result<Contact, SendResult> {
-        let req = self
-            .http
-            .put(format!("{}/incoming_requests/{request_id}", self.base_url));
-        self.call_json(req, token).await?.ok_or_else(|| {
-            SendResult::local(
-                SendOutcome::Retry { after: None },
-                "Chatwork answered the approval with no body".into(),
-            )
+            .map_err(|e| match e {
+                ChatworkError::InvalidToken(_) => ConnectError::invalid(
+                    "chatwork_oauth_rejected",
+                    "Chatwork refused the access token it just issued. Start linking again",
+                ),
+                ChatworkError::Http {
+                    status: 403,
+                    message,
+                } => ConnectError::invalid("chatwork_missing_scope", message),
+                ChatworkError::Http { status, message } => ConnectError::unavailable(
+                    "chatwork_error",
+                    format!("Chatwork answered HTTP {status} while verifying the link: {message}"),
+                ),
+                ChatworkError::Transport(msg) => ConnectError::unavailable(
+                    "chatwork_unreachable",
+                    format!("could not reach Chatwork to verify the link ({msg}); try again"),
+                ),
+            })?;
+        let stored = OAuthCredentials::new(tokens, client_id, client_secret);
+        Ok(Verified {
+            kind: ConnectionKind::Oauth,
+            credentials: stored.to_credentials(),
+            secret_hint: crate::credentials::hint(client_secret),
+            account_id: Some(me.account_id.to_string()),
+            account_name: Some(me.name),
+            default_room: Some(me.room_id.to_string()),
         })
     }
-
-    pub async fn post_message(&self, token: &str, room: &str, body: &str) -> SendResult {
-        let resp = self
-            .http
-            .post(format!("{}/rooms/{}/messages", self.base_url, room))
-            .header("X-ChatWorkToken", token)
-            .form(&[("body", body), ("self_unread", "0")])
-            .send()
-            .await;
-        let resp = match resp {
-            Ok(r) => r,
-            Err(e) => {
-                return SendResult {
-                    outcome: SendOutcome::Retry { after: None },
-                    http_status: None,
-                    error: Some(without_url(&e)),
-                    rate: None,
-                    // A timeout may have reached Chatwork; a refused connection did not.
-                    reached_provider: !e.is_connect(),
-                };
-            }
-        };
-        let status = resp.status().as_u16();
-        let rate = rate_info(resp.headers());
-        let text = match resp.text().await {
-            Ok(t) => t,
-            Err(e) => {
-                return SendResult {
-                    outcome: SendOutcome::Retry { after: None },
-                    http_status: Some(status),
-                    error: Some(without_url(&e)),
-                    rate,
-                    reached_provider: true,
-                }
-            }
-        };
-        if status == 200 {
-            let message_id =
-                serde_json::from_str::<Posted>(&text)
-                    .ok()
-                    .map(|p| match p.message_id {
-                        // message_id is a string that can exceed 2^53; keep it as text either way.
-                        serde_json::Value::String(s) => s,
-                        other => other.to_string(),
-                    });
-            return SendResult {
-                outcome: SendOutcome::Delivered { message_id },
-                http_status: Some(status),
-                error: None,
-                rate,
-                reached_provider: true,
-            };
-        }
-        let error = classify::error_text(&text);
-        SendResult {
-            outcome: classify(status, &error, rate, self.room_pause()),
-            http_status: Some(status),
-            error: Some(error),
-            rate,
-            reached_provider: true,
-        }
-    }
-}
-
-/// reqwest errors print the URL; ours never hold secrets, but keep messages short anyway.
-fn without_url(e: &reqwest::Error) -> String {
-    let kind = if e.is_timeout() {
-        "timed out"
-    } else if e.is_connect() {
-        "connection failed"
-    } else {
-        "request failed"
-    };
-    let mut msg = kind.to_string();
-    let mut src = std::error::Error::source(e);
-    while let Some(s) = src {
-        msg = format!("{msg}: {s}");
-        src = s.source();
-    }
-    msg
 }
 
 impl DeliveryProvider for Chatwork {
+    fn provider(&self) -> Provider {
+        Provider::Chatwork
+    }
+
+    fn connect<'a>(
+        &'a self,
+        credentials: &'a serde_json::Value,
+    ) -> BoxFuture<'a, Result<Verified, ConnectError>> {
+        Box::pin(async move {
+            if credentials.get("oauth").is_some() {
+                return Err(ConnectError::invalid(
+                    "invalid_credentials",
+                    "Chatwork OAuth connections are made by linking through Chatwork's consent page, not by pasting tokens",
+                ));
+            }
+            let token = crate::credentials::only_string_fields(
+                credentials,
+                &["api_token"],
+                "chatwork connections need `credentials.api_token` (Chatwork → サービス連携 → APIトークン)",
+            )?
+            .remove("api_token")
+            .unwrap_or_default();
+            let me = self.me(token.as_str()).await.map_err(|e| match e {
+                ChatworkError::InvalidToken(_) => ConnectError::invalid(
+                    "chatwork_invalid_token",
+                    "Chatwork refused this API token. Copy it again from Chatwork (サービス連携 → APIトークン); it must be the whole token",
+                ),
+                ChatworkError::Http { status, message } => ConnectError::unavailable(
+                    "chatwork_error",
+                    format!("Chatwork answered HTTP {status} while verifying the token: {message}"),
+                ),
+                ChatworkError::Transport(msg) => ConnectError::unavailable(
+                    "chatwork_unreachable",
+                    format!("could not reach Chatwork to verify the token ({msg}); try again"),
+                ),
+            })?;
+            Ok(Verified {
+                kind: ConnectionKind::Token,
+                secret_hint: crate::credentials::hint(&token),
+                credentials: serde_json::json!({ "api_token": token }),
+                account_id: Some(me.account_id.to_string()),
+                account_name: Some(me.name),
+                default_room: Some(me.room_id.to_string()),
+            })
+        })
+    }
+
     fn render(&self, notice: &Notice, mentions: &[Mention]) -> String {
         notation::render(notice, mentions)
     }
 
     fn send<'a>(
         &'a self,
-        credentials: &'a serde_json::Value,
+        ctx: SendContext<'a>,
         room: &'a str,
         rendered: &'a str,
     ) -> BoxFuture<'a, SendResult> {
-        Box::pin(async move {
-            let Some(token) = token_of(credentials) else {
-                return SendResult {
-                    outcome: SendOutcome::CredentialRejected,
-                    http_status: None,
-                    error: Some("the stored credentials have no api_token".into()),
-                    rate: None,
-                    reached_provider: false,
-                };
-            };
-            self.post_message(token, room, rendered).await
-        })
+        Box::pin(async move { self.post_message(ctx, room, rendered).await })
     }
 
     fn limits(&self) -> LaneLimits {
@@ -347,18 +313,16 @@ impl DeliveryProvider for Chatwork {
         }
     }
 
+    fn direct_style(&self) -> DirectStyle {
+        DirectStyle::LookedUp
+    }
+
     fn direct_rooms<'a>(
         &'a self,
-        credentials: &'a serde_json::Value,
+        ctx: SendContext<'a>,
     ) -> BoxFuture<'a, Result<DirectRooms, SendResult>> {
         Box::pin(async move {
-            let token = token_of(credentials).ok_or_else(|| {
-                SendResult::local(
-                    SendOutcome::CredentialRejected,
-                    "the stored credentials have no api_token".into(),
-                )
-            })?;
-            let contacts = self.contacts(token).await?;
+            let contacts = self.contacts(ctx).await?;
             Ok(contacts
                 .into_iter()
                 .map(|c| (c.account_id.to_string(), c.room_id.to_string()))

@@ -1,5 +1,6 @@
 //! Handlers of the v1 API, one module per resource.
 
+pub mod absences;
 pub mod bulk;
 pub mod connections;
 pub mod directory;

@@ -4,8 +4,10 @@
 pub mod api;
 pub mod auth;
 pub mod error;
+pub mod flows;
 pub mod intake;
 pub mod openapi;
+pub mod pages;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -13,7 +15,7 @@ use std::sync::Arc;
 use axum::routing::{get, post, put};
 use axum::Router;
 use parking_lot::Mutex;
-use renkei_providers::chatwork::Chatwork;
+use renkei_providers::Registry;
 use renkei_store::tenants::Tenant;
 use renkei_store::Store;
 use renkei_worker::Dispatcher;
@@ -25,8 +27,11 @@ use tower_http::trace::TraceLayer;
 pub struct AppState {
     pub store: Store,
     pub dispatcher: Arc<Dispatcher>,
-    /// Used to verify tokens when a connection is made.
-    pub chatwork: Chatwork,
+    /// Every provider: verifies credentials when a connection is made, and serves the
+    /// calls made on an owner's behalf (rooms, contacts, OAuth, LINE Login).
+    pub providers: Registry,
+    /// How renkei is reached from outside (OAuth redirect URIs, link pages).
+    pub public_url: Arc<str>,
     pub intake: intake::Intake,
     /// Verifies confirmation links (the worker signs them with the same key).
     pub links: renkei_store::links::LinkSigner,
@@ -37,14 +42,16 @@ impl AppState {
     pub fn new(
         store: Store,
         dispatcher: Arc<Dispatcher>,
-        chatwork: Chatwork,
+        providers: Registry,
         links: renkei_store::links::LinkSigner,
+        public_url: &str,
     ) -> Self {
         let intake = intake::Intake::start(store.clone());
         AppState {
             store,
             dispatcher,
-            chatwork,
+            providers,
+            public_url: public_url.trim_end_matches('/').into(),
             intake,
             links,
             tenants: Arc::default(),
@@ -109,6 +116,31 @@ pub fn router(state: AppState) -> Router {
                 .delete(api::connections::delete)
                 .patch(api::connections::patch),
         )
+        .route(
+            "/oauth-clients/chatwork",
+            get(flows::chatwork_oauth::get_client).put(flows::chatwork_oauth::put_client),
+        )
+        .route(
+            "/oauth/chatwork/authorize",
+            post(flows::chatwork_oauth::authorize),
+        )
+        .route("/members/{external_id}/absences", get(api::absences::list))
+        .route(
+            "/members/{external_id}/absences/{absence_id}",
+            put(api::absences::put).delete(api::absences::delete),
+        )
+        .route(
+            "/connections/{id}/inbound-secret",
+            put(api::connections::put_inbound_secret),
+        )
+        .route(
+            "/connections/{id}/followers",
+            get(api::connections::followers),
+        )
+        .route(
+            "/members/{external_id}/link-pages/line",
+            post(flows::line_link::create_page),
+        )
         .route("/events", post(api::events::create))
         .route("/events/batch", post(api::events::create_batch))
         .route("/events/{id}", get(api::events::show))
@@ -117,6 +149,17 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(api::healthz))
         .route("/api/openapi.json", get(openapi::serve))
         .route("/c/{token}", get(api::links::open))
+        .route("/link/line/callback", get(flows::line_link::callback))
+        .route("/link/line/{token}", get(flows::line_link::show_page))
+        .route("/link/line/{token}/start", get(flows::line_link::start))
+        .route(
+            "/hooks/{provider}/{connection}",
+            post(flows::hooks::receive),
+        )
+        .route(
+            "/oauth/chatwork/callback",
+            get(flows::chatwork_oauth::callback),
+        )
         .nest("/api/v1", v1)
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(TraceLayer::new_for_http())

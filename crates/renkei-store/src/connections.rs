@@ -2,7 +2,7 @@
 //! member. Credentials are sealed with the [`SecretBox`](crate::SecretBox) and never leave
 //! the store except to the worker that sends with them.
 
-use renkei_core::model::Provider;
+use renkei_core::model::{ConnectionKind, Provider};
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
@@ -15,6 +15,7 @@ pub struct Connection {
     pub id: i64,
     pub tenant_id: i64,
     pub provider: Provider,
+    pub kind: ConnectionKind,
     pub owner: Owner,
     /// The owner's external ID (client or member), for display.
     pub owner_external_id: Option<String>,
@@ -33,6 +34,7 @@ pub struct Connection {
 
 pub struct NewConnection<'a> {
     pub provider: Provider,
+    pub kind: ConnectionKind,
     pub owner: Owner,
     pub room: Option<&'a str>,
     pub account_id: Option<&'a str>,
@@ -45,7 +47,7 @@ pub struct NewConnection<'a> {
 
 const SELECT: &str = "SELECT c.id, c.tenant_id, c.provider, c.owner_kind, c.owner_id, c.room, c.status, c.status_reason, \
      c.account_id, c.account_name, c.default_room, c.secret_hint, c.paused_until, c.created_at, \
-     COALESCE(cl.external_id, m.external_id), c.enabled \
+     COALESCE(cl.external_id, m.external_id), c.enabled, c.kind \
      FROM connections c \
      LEFT JOIN clients cl ON c.owner_kind = 'client' AND cl.id = c.owner_id \
      LEFT JOIN members m ON c.owner_kind = 'member' AND m.id = c.owner_id";
@@ -70,6 +72,8 @@ fn from_row(r: &AnyRow) -> Result<Connection> {
         created_at: r.try_get(13)?,
         owner_external_id: r.try_get(14)?,
         enabled: r.try_get::<i64, _>(15)? != 0,
+        kind: ConnectionKind::parse(&r.try_get::<String, _>(16)?)
+            .ok_or_else(|| StoreError::Corrupt("unknown connection kind".into()))?,
     })
 }
 
@@ -92,8 +96,8 @@ impl Store {
         let now = now_ms();
         let id: i64 = sqlx::query(
             "INSERT INTO connections (tenant_id, provider, owner_kind, owner_id, room, status, account_id, account_name, \
-             default_room, secret, secret_hint, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, 'connected', $6, $7, $8, $9, $10, $11, $11) RETURNING id",
+             default_room, secret, secret_hint, created_at, updated_at, kind) \
+             VALUES ($1, $2, $3, $4, $5, 'connected', $6, $7, $8, $9, $10, $11, $11, $12) RETURNING id",
         )
         .bind(tenant)
         .bind(new.provider.as_str())
@@ -106,6 +110,7 @@ impl Store {
         .bind(sealed)
         .bind(new.secret_hint)
         .bind(now)
+        .bind(new.kind.as_str())
         .fetch_one(&self.write)
         .await?
         .try_get(0)?;
@@ -236,6 +241,34 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 
+    /// Replaces a live connection's credentials (a provider renewed its tokens). A deleted
+    /// or broken connection keeps what it has: unlinking must win over a late refresh.
+    pub async fn save_credentials(&self, id: i64, credentials: &serde_json::Value) -> Result<bool> {
+        let sealed = self.secrets.seal(credentials.to_string().as_bytes());
+        let done = sqlx::query(
+            "UPDATE connections SET secret = $1, updated_at = $2 WHERE id = $3 AND status = 'connected'",
+        )
+        .bind(sealed)
+        .bind(now_ms())
+        .bind(id)
+        .execute(&self.write)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// The credentials of a live connection of this tenant (for calls made on the owner's
+    /// behalf: listing rooms, contacts, quota).
+    pub async fn connection_credentials(
+        &self,
+        tenant: i64,
+        id: i64,
+    ) -> Result<Option<(Connection, serde_json::Value)>> {
+        match self.connection_for_worker(id).await? {
+            Some((c, creds)) if c.tenant_id == tenant => Ok(Some((c, creds))),
+            _ => Ok(None),
+        }
+    }
+
     /// The whole credential is rate limited until `until_ms` (shared by every node).
     pub async fn pause_connection(&self, id: i64, until_ms: i64) -> Result<()> {
         sqlx::query("UPDATE connections SET paused_until = $1 WHERE id = $2")
@@ -244,5 +277,66 @@ impl Store {
             .execute(&self.write)
             .await?;
         Ok(())
+    }
+}
+
+/// A LINE user and whether they follow the official account now.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct Follower {
+    pub user_id: String,
+    pub following: bool,
+    pub updated_at: i64,
+    /// The member linked to this LINE user, if any.
+    pub member: Option<String>,
+}
+
+impl Store {
+    /// Records a follow or unfollow from a signed LINE webhook.
+    pub async fn record_follow(
+        &self,
+        connection: i64,
+        user_id: &str,
+        following: bool,
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO line_followers (connection_id, user_id, following, updated_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (connection_id, user_id) DO UPDATE SET following = excluded.following, updated_at = excluded.updated_at",
+        )
+        .bind(connection)
+        .bind(user_id)
+        .bind(i64::from(following))
+        .bind(now_ms())
+        .execute(&self.write)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn followers(&self, tenant: i64, connection: i64) -> Result<Vec<Follower>> {
+        let rows = sqlx::query(
+            "SELECT f.user_id, f.following, f.updated_at \
+             FROM line_followers f JOIN connections c ON c.id = f.connection_id \
+             WHERE c.tenant_id = $1 AND f.connection_id = $2 ORDER BY f.updated_at",
+        )
+        .bind(tenant)
+        .bind(connection)
+        .fetch_all(&self.read)
+        .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in rows {
+            let user_id: String = r.try_get(0)?;
+            let member = self
+                .members_with_identity(tenant, Provider::Line, &user_id)
+                .await?
+                .into_iter()
+                .next()
+                .map(|(ext, _)| ext);
+            out.push(Follower {
+                following: r.try_get::<i64, _>(1)? != 0,
+                updated_at: r.try_get(2)?,
+                user_id,
+                member,
+            });
+        }
+        Ok(out)
     }
 }

@@ -718,7 +718,7 @@ impl Store {
 
     async fn connection_views(&self, tenant: i64) -> Result<Vec<ConnectionView>> {
         let rows = sqlx::query(
-            "SELECT id, provider, owner_kind, owner_id, room, default_room, account_id, enabled FROM connections \
+            "SELECT id, provider, owner_kind, owner_id, room, default_room, account_id, enabled, kind FROM connections \
              WHERE tenant_id = $1 AND status = 'connected' ORDER BY id",
         )
         .bind(tenant)
@@ -738,6 +738,8 @@ fn connection_view(r: &AnyRow) -> Result<ConnectionView> {
         default_room: r.try_get(5)?,
         account_id: r.try_get(6)?,
         enabled: r.try_get::<i64, _>(7)? != 0,
+        kind: renkei_core::model::ConnectionKind::parse(&r.try_get::<String, _>(8)?)
+            .ok_or_else(|| StoreError::Corrupt("unknown connection kind".into()))?,
     })
 }
 
@@ -749,5 +751,18 @@ pub(crate) fn owner_from(kind: &str, id: Option<i64>) -> Result<Owner> {
         _ => Err(StoreError::Corrupt(format!(
             "connection owner {kind}/{id:?}"
         ))),
+    }
+}
+
+impl Store {
+    /// A member's external ID and name from its row ID (signed member links carry row IDs).
+    pub async fn member_by_row(&self, tenant: i64, id: i64) -> Result<Option<(String, String)>> {
+        let row =
+            sqlx::query("SELECT external_id, name FROM members WHERE tenant_id = $1 AND id = $2")
+                .bind(tenant)
+                .bind(id)
+                .fetch_optional(&self.read)
+                .await?;
+        row.map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).transpose()
     }
 }

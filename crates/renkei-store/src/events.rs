@@ -10,6 +10,9 @@ use utoipa::ToSchema;
 
 use crate::{list_placeholders, now_ms, values_placeholders, Result, Store, StoreError};
 
+/// `events.kind` of a calendar change (absence sync): its body is the provider's payload.
+pub const KIND_CALENDAR: &str = "calendar";
+
 pub struct NewEvent {
     /// `event` (routed) or `bulk_send` (rooms picked by hand).
     pub kind: &'static str,
@@ -22,6 +25,8 @@ pub struct NewEvent {
     pub url: Option<String>,
     /// When the confirmation link in the notice stops working; `None` = no link.
     pub link_expires_at: Option<i64>,
+    /// Related notices share a thread where the tool has threads.
+    pub thread_key: Option<String>,
     pub planned: Vec<Planned>,
 }
 
@@ -171,8 +176,8 @@ impl Store {
                     }
                 }
                 let id: i64 = sqlx::query(
-                    "INSERT INTO events (tenant_id, type, idempotency_key, targets, title, body, url, created_at, kind, link_expires_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+                    "INSERT INTO events (tenant_id, type, idempotency_key, targets, title, body, url, created_at, kind, link_expires_at, thread_key) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
                 )
                 .bind(tenant)
                 .bind(&ev.event_type)
@@ -184,6 +189,7 @@ impl Store {
                 .bind(now)
                 .bind(ev.kind)
                 .bind(ev.link_expires_at)
+                .bind(&ev.thread_key)
                 .fetch_one(&mut *tx)
                 .await?
                 .try_get(0)?;

@@ -6,9 +6,11 @@
 //! Every query that touches tenant data takes the tenant ID, so one tenant can never read
 //! another's objects.
 
+pub mod absences;
 pub mod connections;
 pub mod directory;
 pub mod events;
+pub mod flows;
 pub mod links;
 pub mod queue;
 pub mod secrets;

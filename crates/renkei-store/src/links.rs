@@ -86,9 +86,91 @@ impl LinkSigner {
     }
 }
 
+/// A member's self-service link page for one provider: `{public_url}/link/{provider}/{token}`,
+/// where the token signs (purpose, tenant, member, expiry) with the same key, under a
+/// different label so a confirmation token can never pass as a member link.
+impl LinkSigner {
+    pub fn member_token(
+        &self,
+        provider: &str,
+        tenant: i64,
+        member: i64,
+        expires_ms: i64,
+    ) -> String {
+        let payload = format!("{tenant}.{member}.{expires_ms}");
+        let sig = self
+            .mac(&format!("member-link:{provider}:{payload}"))
+            .finalize()
+            .into_bytes();
+        format!(
+            "{payload}.{}",
+            URL_SAFE_NO_PAD.encode(&sig[..SIGNATURE_BYTES])
+        )
+    }
+
+    pub fn member_url(&self, provider: &str, tenant: i64, member: i64, expires_ms: i64) -> String {
+        format!(
+            "{}/link/{provider}/{}",
+            self.base_url,
+            self.member_token(provider, tenant, member, expires_ms)
+        )
+    }
+
+    /// `(tenant, member)` of a genuine, unexpired member link token.
+    pub fn verify_member(
+        &self,
+        provider: &str,
+        token: &str,
+        now_ms: i64,
+    ) -> Result<(i64, i64), LinkError> {
+        let parts: Vec<&str> = token.splitn(4, '.').collect();
+        let [t, m, e, sig] = parts[..] else {
+            return Err(LinkError::Invalid);
+        };
+        let (Ok(tenant), Ok(member), Ok(expires)) =
+            (t.parse::<i64>(), m.parse::<i64>(), e.parse::<i64>())
+        else {
+            return Err(LinkError::Invalid);
+        };
+        let sig = URL_SAFE_NO_PAD
+            .decode(sig)
+            .map_err(|_| LinkError::Invalid)?;
+        if sig.len() != SIGNATURE_BYTES {
+            return Err(LinkError::Invalid);
+        }
+        self.mac(&format!(
+            "member-link:{provider}:{tenant}.{member}.{expires}"
+        ))
+        .verify_truncated_left(&sig)
+        .map_err(|_| LinkError::Invalid)?;
+        if now_ms >= expires {
+            return Err(LinkError::Expired { delivery_id: 0 });
+        }
+        Ok((tenant, member))
+    }
+
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn member_links_are_bound_to_provider_member_and_time() {
+        let s = LinkSigner::new([7; 32], "https://r.example");
+        let token = s.member_token("line", 3, 42, 1_000);
+        assert_eq!(s.verify_member("line", &token, 999), Ok((3, 42)));
+        assert!(s.verify_member("line", &token, 1_000).is_err());
+        assert!(s.verify_member("slack", &token, 0).is_err());
+        assert!(s
+            .verify_member("line", &token.replacen("3.42", "3.43", 1), 0)
+            .is_err());
+        // A confirmation token is not a member token.
+        assert!(s.verify_member("line", &s.token(42, 1_000), 0).is_err());
+    }
 
     #[test]
     fn genuine_links_verify_until_they_expire() {

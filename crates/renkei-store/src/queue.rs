@@ -26,6 +26,9 @@ pub struct QueuedDelivery {
     pub url: Option<String>,
     /// The event's confirmation links expire then (Unix ms); `None` = no link.
     pub link_expires_at: Option<i64>,
+    pub thread_key: Option<String>,
+    /// The body is already the provider's payload (a calendar change), not a notice.
+    pub prerendered: bool,
 }
 
 /// What became of a delivery after an attempt.
@@ -137,7 +140,7 @@ impl Store {
     ) -> Result<Vec<QueuedDelivery>> {
         let rows = sqlx::query(
             "SELECT d.id, d.tenant_id, d.event_id, d.room, d.mentions, d.attempts, d.next_attempt_at, d.first_attempt_at, \
-             e.title, e.body, e.url, e.link_expires_at \
+             e.title, e.body, e.url, e.link_expires_at, e.thread_key, e.kind \
              FROM deliveries d JOIN events e ON e.id = d.event_id \
              WHERE d.connection_id = $1 AND d.status = 'pending' AND d.id > $3 ORDER BY d.id LIMIT $2",
         )
@@ -162,6 +165,8 @@ impl Store {
                     body: r.try_get(9)?,
                     url: r.try_get(10)?,
                     link_expires_at: r.try_get(11)?,
+                    thread_key: r.try_get(12)?,
+                    prerendered: r.try_get::<String, _>(13)? == crate::events::KIND_CALENDAR,
                 })
             })
             .collect()

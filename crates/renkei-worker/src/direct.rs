@@ -5,7 +5,7 @@
 
 use std::time::Instant;
 
-use renkei_providers::{DeliveryProvider, DirectRooms, SendResult};
+use renkei_providers::{DeliveryProvider, DirectRooms, SendContext, SendResult};
 use tokio::sync::Mutex;
 
 #[derive(Default)]
@@ -25,7 +25,7 @@ impl DirectCache {
     pub(crate) async fn room_for(
         &self,
         provider: &dyn DeliveryProvider,
-        credentials: &serde_json::Value,
+        ctx: SendContext<'_>,
         account: &str,
         asked_at: Instant,
     ) -> Result<Option<String>, SendResult> {
@@ -36,7 +36,7 @@ impl DirectCache {
         if cached.fetched_at.is_some_and(|t| t >= asked_at) {
             return Ok(None); // refreshed while we waited, and still absent
         }
-        cached.rooms = provider.direct_rooms(credentials).await?;
+        cached.rooms = provider.direct_rooms(ctx).await?;
         cached.fetched_at = Some(Instant::now());
         Ok(cached.rooms.get(account).cloned())
     }

@@ -13,11 +13,11 @@ use tokio::task::JoinHandle;
 use tracing::{debug, info, warn};
 
 use crate::lane::{self, LaneHandle};
-use crate::{Providers, WorkerConfig};
+use crate::{Registry, WorkerConfig};
 
 pub struct Dispatcher {
     pub(crate) store: Store,
-    pub(crate) providers: Providers,
+    pub(crate) providers: Registry,
     pub(crate) config: WorkerConfig,
     lanes: Mutex<HashMap<i64, LaneHandle>>,
     scan: Notify,
@@ -25,7 +25,7 @@ pub struct Dispatcher {
 }
 
 impl Dispatcher {
-    pub fn new(store: Store, providers: Providers, config: WorkerConfig) -> Arc<Self> {
+    pub fn new(store: Store, providers: Registry, config: WorkerConfig) -> Arc<Self> {
         Arc::new(Dispatcher {
             store,
             providers,

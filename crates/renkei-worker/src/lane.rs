@@ -13,7 +13,7 @@ use futures::StreamExt;
 use renkei_core::model::Notice;
 use renkei_core::ratelimit::{ProviderBudget, SlidingWindow};
 use renkei_core::routing::direct_account;
-use renkei_providers::{DeliveryProvider, SendOutcome, SendResult};
+use renkei_providers::{DeliveryProvider, DirectStyle, SendContext, SendOutcome, SendResult};
 use renkei_store::now_ms;
 use renkei_store::queue::{AttemptRecord, Completion, QueuedDelivery};
 use tokio::sync::{watch, Notify};
@@ -341,19 +341,38 @@ impl Lane {
                 url: d.url.clone(),
                 confirm_url,
             };
-            let rendered = provider.render(&notice, &d.mentions);
+            // A calendar change carries the provider's payload already; a notice is rendered.
+            let rendered = if d.prerendered {
+                d.body.clone()
+            } else {
+                provider.render(&notice, &d.mentions)
+            };
+            let connection = self.connection;
             in_flight.push(Box::pin(async move {
                 let started_ms = now_ms();
                 let started = Instant::now();
+                let ctx = SendContext {
+                    connection,
+                    delivery: d.id,
+                    credentials: &creds,
+                    thread_key: d.thread_key.as_deref(),
+                };
                 let res = match direct_account(&d.room) {
-                    None => provider.send(&creds, &d.room, &rendered).await,
-                    Some(account) => match direct
-                        .room_for(provider.as_ref(), &creds, account, started)
-                        .await
-                    {
-                        Ok(Some(room)) => provider.send(&creds, &room, &rendered).await,
-                        Ok(None) => provider.not_reachable_directly(account),
-                        Err(failed) => failed,
+                    None => provider.send(ctx, &d.room, &rendered).await,
+                    Some(account) => match provider.direct_style() {
+                        DirectStyle::ByAccount => {
+                            let to = provider.direct_destination(account);
+                            provider.send(ctx, &to, &rendered).await
+                        }
+                        DirectStyle::LookedUp => match direct
+                            .room_for(provider.as_ref(), ctx, account, started)
+                            .await
+                        {
+                            Ok(Some(room)) => provider.send(ctx, &room, &rendered).await,
+                            Ok(None) => provider.not_reachable_directly(account),
+                            Err(failed) => failed,
+                        },
+                        DirectStyle::Unsupported => provider.not_reachable_directly(account),
                     },
                 };
                 (d, started_ms, started, res)
@@ -449,7 +468,10 @@ impl Lane {
                 Completion::Retry {
                     next_attempt_at: until_ms,
                     code: res.outcome.code().into(),
-                    reason: "the token's rate limit was reached; the whole connection waits for its reset".into(),
+                    reason: match &error {
+                        Some(why) => format!("the whole connection waits: {why}"),
+                        None => "the token's rate limit was reached; the whole connection waits for its reset".into(),
+                    },
                 }
             }
             SendOutcome::CredentialRejected => {

@@ -2,18 +2,19 @@
 //! per credential) from the database and runs each lane as a task that sends within the
 //! provider's limits, keeps order per room, retries, and records every attempt.
 
+mod credentials;
 mod direct;
 mod dispatcher;
 mod lane;
-mod providers;
 
 use std::time::Duration;
 
 use renkei_core::retry::RetryPolicy;
 use renkei_store::links::LinkSigner;
 
+pub use credentials::StoredCredentials;
 pub use dispatcher::Dispatcher;
-pub use providers::Providers;
+pub use renkei_providers::Registry;
 
 #[derive(Debug, Clone)]
 pub struct WorkerConfig {

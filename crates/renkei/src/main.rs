@@ -28,11 +28,8 @@ enum Command {
         #[command(subcommand)]
         command: TenantCommand,
     },
-    /// Run a fake provider for demos and tests.
-    Fake {
-        #[command(subcommand)]
-        provider: FakeProvider,
-    },
+    /// Run a fake provider (with a demo world) for demos and tests.
+    Fake(FakeArgs),
     /// Measure intake, delivery throughput, latency and memory.
     Bench(renkei::bench::BenchArgs),
 }
@@ -48,19 +45,30 @@ enum TenantCommand {
     },
 }
 
-#[derive(Subcommand)]
-enum FakeProvider {
-    /// A fake Chatwork API v2 with a demo world (token `demo-token-0001`).
-    Chatwork {
-        #[arg(long, default_value = "127.0.0.1:9901")]
-        listen: std::net::SocketAddr,
-        /// Multiplies the rate-limit windows (e.g. 0.01 for fast tests).
-        #[arg(long, default_value_t = 1.0)]
-        scale: f64,
-        /// Never answer 429.
-        #[arg(long)]
-        no_limits: bool,
-    },
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum FakeKind {
+    Chatwork,
+    Slack,
+    Teams,
+    GoogleChat,
+    LineWorks,
+    Line,
+}
+
+#[derive(clap::Args)]
+struct FakeArgs {
+    /// Which provider to fake.
+    #[arg(value_enum)]
+    provider: FakeKind,
+    /// Default: 127.0.0.1:9901 (chatwork) … 9906 (line), one port per provider.
+    #[arg(long)]
+    listen: Option<std::net::SocketAddr>,
+    /// Multiplies the rate-limit windows (e.g. 0.01 for fast tests).
+    #[arg(long, default_value_t = 1.0)]
+    scale: f64,
+    /// Never answer 429.
+    #[arg(long)]
+    no_limits: bool,
 }
 
 fn init_logging() {
@@ -96,14 +104,7 @@ async fn main() -> anyhow::Result<()> {
             );
             Ok(())
         }
-        Command::Fake {
-            provider:
-                FakeProvider::Chatwork {
-                    listen,
-                    scale,
-                    no_limits,
-                },
-        } => fake_chatwork(listen, scale, no_limits).await,
+        Command::Fake(args) => run_fake(args).await,
         Command::Bench(args) => renkei::bench::run(args).await,
     }
 }
@@ -149,22 +150,68 @@ fn redact(url: &str) -> String {
     }
 }
 
-async fn fake_chatwork(
-    listen: std::net::SocketAddr,
-    scale: f64,
-    no_limits: bool,
-) -> anyhow::Result<()> {
-    use renkei_fakes::chatwork::{FakeChatwork, FakeChatworkConfig};
-    let mut config = FakeChatworkConfig::default().scaled(scale);
-    config.limits_enabled = !no_limits;
-    let fake = FakeChatwork::with_demo_world(config);
+/// Serves one fake provider with its demo world until Ctrl-C / SIGTERM.
+async fn run_fake(args: FakeArgs) -> anyhow::Result<()> {
+    use renkei_fakes::*;
+    macro_rules! config {
+        ($config:ty) => {{
+            let mut c = <$config>::default().scaled(args.scale);
+            c.limits_enabled = !args.no_limits;
+            c
+        }};
+    }
+    let (port, router, about) = match args.provider {
+        FakeKind::Chatwork => {
+            let f = chatwork::FakeChatwork::with_demo_world(config!(chatwork::FakeChatworkConfig));
+            (9901, f.router(), "Chatwork API at /v2 (token `demo-token-0001`), OAuth at /oauth and /packages/oauth2/login.php")
+        }
+        FakeKind::Slack => {
+            let f = slack::FakeSlack::with_demo_world(config!(slack::FakeSlackConfig));
+            (
+                9902,
+                f.router(),
+                "Slack Web API at /api, incoming webhooks under /services/",
+            )
+        }
+        FakeKind::Teams => {
+            let f = teams::FakeTeams::with_demo_world(config!(teams::FakeTeamsConfig));
+            (
+                9903,
+                f.router(),
+                "Teams Workflows webhooks under /workflows/",
+            )
+        }
+        FakeKind::GoogleChat => {
+            let f = google_chat::FakeGoogleChat::with_demo_world(config!(
+                google_chat::FakeGoogleChatConfig
+            ));
+            (9904, f.router(), "Google Chat webhooks under /v1/spaces/")
+        }
+        FakeKind::LineWorks => {
+            let f = line_works::FakeLineWorks::with_demo_world(config!(
+                line_works::FakeLineWorksConfig
+            ));
+            (
+                9905,
+                f.router(),
+                "LINE WORKS auth at /oauth2/v2.0, API at /v1.0",
+            )
+        }
+        FakeKind::Line => {
+            let f = line::FakeLine::with_demo_world(config!(line::FakeLineConfig));
+            (9906, f.router(), "LINE Messaging API and LINE Login at /")
+        }
+    };
+    let listen = args
+        .listen
+        .unwrap_or_else(|| std::net::SocketAddr::from(([127, 0, 0, 1], port)));
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;
     eprintln!(
-        "fake Chatwork on http://{listen}/v2 — token `demo-token-0001`; request log at http://{listen}/_fake/requests, messages at http://{listen}/_fake/messages"
+        "fake on http://{listen}: {about}. Demo credentials are listed in the fake's documentation; request log at http://{listen}/_fake/requests"
     );
-    axum::serve(listener, fake.router())
+    axum::serve(listener, router)
         .with_graceful_shutdown(shutdown_signal())
         .await?;
     Ok(())

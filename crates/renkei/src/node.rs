@@ -5,12 +5,9 @@ use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::Context;
-use renkei_core::model::Provider;
-use renkei_providers::chatwork::Chatwork;
-use renkei_providers::http_client;
 use renkei_server::AppState;
 use renkei_store::{SecretBox, Store};
-use renkei_worker::{Dispatcher, Providers};
+use renkei_worker::{Dispatcher, Registry, StoredCredentials};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use tracing::info;
@@ -100,20 +97,25 @@ impl Node {
             .clone()
             .unwrap_or_else(|| format!("http://{addr}"));
         let links = store.secrets().link_signer(&public_url);
-        let http = http_client(std::time::Duration::from_millis(
-            settings.provider_timeout_ms,
-        ));
-        let chatwork = Chatwork::new(http, &settings.chatwork_api_url, settings.chatwork_limits());
-        let providers = Providers::default().with(Provider::Chatwork, Arc::new(chatwork.clone()));
+        let providers = Registry::build(
+            &settings.provider_config(),
+            Arc::new(StoredCredentials(store.clone())),
+        );
         let mut worker_config = settings.worker_config();
         worker_config.links = Some(links.clone());
-        let dispatcher = Dispatcher::new(store.clone(), providers, worker_config);
+        let dispatcher = Dispatcher::new(store.clone(), providers.clone(), worker_config);
         let workers = if settings.workers {
             dispatcher.start().await
         } else {
             tokio::spawn(async {})
         };
-        let state = AppState::new(store.clone(), dispatcher.clone(), chatwork, links);
+        let state = AppState::new(
+            store.clone(),
+            dispatcher.clone(),
+            providers,
+            links,
+            &public_url,
+        );
         let (tx, rx) = oneshot::channel::<()>();
         let http = tokio::spawn(renkei_server::serve(listener, state, async move {
             let _ = rx.await;

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use clap::Args;
 use renkei_core::retry::RetryPolicy;
-use renkei_providers::chatwork::{ChatworkLimits, DEFAULT_API_URL};
+use renkei_providers::config::{self as urls, ProviderConfig};
 use renkei_worker::WorkerConfig;
 
 #[derive(Debug, Clone, Args)]
@@ -28,8 +28,27 @@ pub struct Settings {
     /// How links in messages and OAuth redirect URIs are built.
     #[arg(long, env = "RENKEI_PUBLIC_URL")]
     pub public_url: Option<String>,
-    #[arg(long, env = "RENKEI_CHATWORK_API_URL", default_value = DEFAULT_API_URL)]
+    #[arg(long, env = "RENKEI_CHATWORK_API_URL", default_value = urls::CHATWORK_API_URL)]
     pub chatwork_api_url: String,
+    #[arg(long, env = "RENKEI_CHATWORK_OAUTH_URL", default_value = urls::CHATWORK_OAUTH_URL)]
+    pub chatwork_oauth_url: String,
+    #[arg(long, env = "RENKEI_CHATWORK_LOGIN_URL", default_value = urls::CHATWORK_LOGIN_URL)]
+    pub chatwork_login_url: String,
+    #[arg(long, env = "RENKEI_SLACK_API_URL", default_value = urls::SLACK_API_URL)]
+    pub slack_api_url: String,
+    #[arg(long, env = "RENKEI_LINEWORKS_AUTH_URL", default_value = urls::LINEWORKS_AUTH_URL)]
+    pub lineworks_auth_url: String,
+    #[arg(long, env = "RENKEI_LINEWORKS_API_URL", default_value = urls::LINEWORKS_API_URL)]
+    pub lineworks_api_url: String,
+    #[arg(long, env = "RENKEI_LINE_API_URL", default_value = urls::LINE_API_URL)]
+    pub line_api_url: String,
+    #[arg(long, env = "RENKEI_LINE_LOGIN_URL", default_value = urls::LINE_LOGIN_URL)]
+    pub line_login_url: String,
+    /// Lets pasted webhook URLs (Slack, Teams, Google Chat) point at loopback and private
+    /// addresses. Tests and demos with local fakes only: a tenant-supplied URL must never
+    /// reach inside the network renkei runs in.
+    #[arg(long, env = "RENKEI_ALLOW_PRIVATE_TARGETS", default_value_t = false, action = clap::ArgAction::Set)]
+    pub allow_private_targets: bool,
     /// Time allowed for one provider request, in milliseconds.
     #[arg(long, env = "RENKEI_PROVIDER_TIMEOUT_MS", default_value_t = 15_000)]
     pub provider_timeout_ms: u64,
@@ -72,16 +91,20 @@ impl Settings {
         self.database_url().starts_with("sqlite:")
     }
 
-    pub fn chatwork_limits(&self) -> Option<ChatworkLimits> {
-        if self.rate_window_scale <= 0.0 {
-            return None;
+    pub fn provider_config(&self) -> ProviderConfig {
+        ProviderConfig {
+            timeout: Duration::from_millis(self.provider_timeout_ms),
+            rate_window_scale: self.rate_window_scale,
+            allow_private_targets: self.allow_private_targets,
+            chatwork_api_url: self.chatwork_api_url.clone(),
+            chatwork_oauth_url: self.chatwork_oauth_url.clone(),
+            chatwork_login_url: self.chatwork_login_url.clone(),
+            slack_api_url: self.slack_api_url.clone(),
+            lineworks_auth_url: self.lineworks_auth_url.clone(),
+            lineworks_api_url: self.lineworks_api_url.clone(),
+            line_api_url: self.line_api_url.clone(),
+            line_login_url: self.line_login_url.clone(),
         }
-        let d = ChatworkLimits::default();
-        let scale = |(n, w): (u32, Duration)| (n, w.mul_f64(self.rate_window_scale));
-        Some(ChatworkLimits {
-            token: scale(d.token),
-            room: scale(d.room),
-        })
     }
 
     pub fn worker_config(&self) -> WorkerConfig {

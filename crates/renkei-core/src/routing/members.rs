@@ -6,7 +6,7 @@ use super::rooms::{group_room_deliveries, own_place};
 use super::{
     direct_room, send, skip, tenant_connections, EventKind, MemberView, Planned, Snapshot,
 };
-use crate::model::{DeliveryMode, Mention, Owner, Provider};
+use crate::model::{DeliveryMode, Owner, Provider};
 
 fn wants_room(mode: DeliveryMode) -> bool {
     matches!(mode, DeliveryMode::Room | DeliveryMode::Both)
@@ -111,13 +111,9 @@ pub(super) fn plan_member(s: &Snapshot, ext: &str, kind: EventKind<'_>, out: &mu
     if wants_room(kind.mode) {
         match member.groups.first().and_then(|g| s.groups.get(g)) {
             Some(primary) => {
-                let mention = member.identities.get(&Provider::Chatwork).map(|a| Mention {
-                    account_id: a.clone(),
-                    name: member.name.clone(),
-                });
                 let before = out.len();
                 let allowed = |p: Provider| member_allows(s, member, kind, p);
-                group_room_deliveries(s, &target, primary, mention.as_ref(), &allowed, out);
+                group_room_deliveries(s, &target, primary, Some(member), &allowed, out);
                 for p in &mut out[before..] {
                     p.reasons.insert(
                         0,
@@ -166,7 +162,8 @@ pub(super) fn plan_member(s: &Snapshot, ext: &str, kind: EventKind<'_>, out: &mu
 /// A DM through each tenant connection to the member's account on that provider.
 fn direct(s: &Snapshot, target: &str, m: &MemberView, kind: EventKind<'_>, out: &mut Vec<Planned>) {
     let mut any = false;
-    for c in tenant_connections(s) {
+    // A webhook posts only into its own channel: it cannot reach one person.
+    for c in tenant_connections(s).filter(|c| c.kind.can_message_directly()) {
         any = true;
         if let Err((code, reason)) = member_allows(s, m, kind, c.provider) {
             out.push(skip(target.into(), Some(c.provider), code, reason));
@@ -178,8 +175,8 @@ fn direct(s: &Snapshot, target: &str, m: &MemberView, kind: EventKind<'_>, out: 
                 c.id, c.provider
             )])),
             None => out.push(skip(target.into(), Some(c.provider), "no_identity", format!(
-                "member {} has no {} account ID; set identities.{}.account_id",
-                m.external_id, c.provider, c.provider
+                "member {} has no {} account ID; set identities.{}.{}",
+                m.external_id, c.provider, c.provider, c.provider.identity_key()
             ))),
         }
     }
@@ -188,7 +185,7 @@ fn direct(s: &Snapshot, target: &str, m: &MemberView, kind: EventKind<'_>, out: 
             target.into(),
             None,
             "no_connection",
-            "the tenant has no connection to send direct messages through".into(),
+            "the tenant has no connection that can send direct messages (a webhook cannot)".into(),
         ));
     }
 }

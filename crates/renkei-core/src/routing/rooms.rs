@@ -2,20 +2,26 @@
 
 use std::collections::HashSet;
 
+use super::MemberView;
 use super::{
     send, skip, tenant_connections, ConnectionView, GroupView, Outcome, Planned, Snapshot,
 };
-use crate::model::{Mention, Owner, Provider};
+use crate::model::{ConnectionKind, Owner, Provider};
 
 /// The connection's own place: its chosen room, else its default (My Chat).
 pub(super) fn own_place(c: &ConnectionView) -> Option<(String, String)> {
     if let Some(room) = &c.room {
         return Some((room.clone(), format!("connection {}'s room {room}", c.id)));
     }
+    let place = match (c.provider, c.kind) {
+        (Provider::Chatwork, _) => "its My Chat",
+        (_, ConnectionKind::Webhook) => "the webhook's own channel",
+        _ => "its default place",
+    };
     c.default_room.as_ref().map(|r| {
         (
             r.clone(),
-            format!("connection {} has no room set → its My Chat {r}", c.id),
+            format!("connection {} has no room set → {place} {r}", c.id),
         )
     })
 }
@@ -55,7 +61,28 @@ pub(super) fn plan_client(s: &Snapshot, ext: &str, out: &mut Vec<Planned>) {
         ));
         return;
     };
-    for provider in Provider::ALL {
+    // Only providers the client or tenant uses at all: six "no destination" lines for tools
+    // nobody connected would bury the one that matters.
+    let relevant: Vec<Provider> = Provider::ALL
+        .into_iter()
+        .filter(|p| {
+            client.rooms.contains_key(p)
+                || s.connections.iter().any(|c| {
+                    c.provider == *p
+                        && (c.owner == Owner::Client(client.id) || c.owner == Owner::Tenant)
+                })
+        })
+        .collect();
+    if relevant.is_empty() {
+        out.push(skip(
+            target,
+            None,
+            "no_connection",
+            format!("client {ext} has no connection and no room, and the tenant has no connection"),
+        ));
+        return;
+    }
+    for provider in relevant {
         let room = client.rooms.get(&provider);
         let own: Vec<_> = s
             .connections
@@ -90,7 +117,9 @@ pub(super) fn plan_client(s: &Snapshot, ext: &str, out: &mut Vec<Planned>) {
             }
             continue;
         }
-        match (room, tenant_connections(s).find(|c| c.provider == provider)) {
+        let tenant_conn =
+            tenant_connections(s).find(|c| c.provider == provider && c.kind.chooses_room());
+        match (room, tenant_conn) {
             (Some(room), Some(c)) => out.push(send(target.clone(), c, room.clone(), vec![format!(
                 "client {ext} has no {provider} connection of its own → the tenant's connection {} posts into the client's room {room}",
                 c.id
@@ -133,7 +162,7 @@ pub(super) fn group_room_deliveries(
     s: &Snapshot,
     target: &str,
     group: &GroupView,
-    mention: Option<&Mention>,
+    mention: Option<&MemberView>,
     allowed: &dyn Fn(Provider) -> Result<(), (&'static str, String)>,
     out: &mut Vec<Planned>,
 ) {
@@ -145,6 +174,8 @@ pub(super) fn group_room_deliveries(
             continue;
         }
         let (room, chain) = group_room(s, group, c.provider);
+        // A webhook cannot post into the group's room: only into its own channel.
+        let room = room.filter(|_| c.kind.chooses_room());
         let path = chain.join(" → parent ");
         let (room, why) = match (room, &c.room) {
             (Some(r), _) => (
@@ -161,6 +192,13 @@ pub(super) fn group_room_deliveries(
                     c.provider, c.id
                 ),
             ),
+            (None, None) if !c.kind.chooses_room() && c.default_room.is_some() => (
+                c.default_room.clone().unwrap_or_default(),
+                format!(
+                    "connection {} is a {} webhook → its own channel",
+                    c.id, c.provider
+                ),
+            ),
             (None, None) => {
                 out.push(skip(
                     target.into(),
@@ -172,8 +210,11 @@ pub(super) fn group_room_deliveries(
             }
         };
         let mut p = send(target.into(), c, room, vec![why]);
-        if let (Some(m), Outcome::Send { mentions, .. }) = (mention, &mut p.outcome) {
-            mentions.push(m.clone());
+        if let (Some(m), Outcome::Send { mentions, .. }) = (
+            mention.and_then(|m| m.mention_on(c.provider)),
+            &mut p.outcome,
+        ) {
+            mentions.push(m);
         }
         out.push(p);
     }

@@ -13,6 +13,7 @@ fn conn(id: i64, owner: Owner, room: Option<&str>, my_chat: Option<&str>) -> Con
     ConnectionView {
         id,
         provider: Provider::Chatwork,
+        kind: ConnectionKind::Token,
         owner,
         room: room.map(Into::into),
         default_room: my_chat.map(Into::into),
@@ -435,4 +436,94 @@ fn a_cycle_does_not_hang_the_subtree_walk() {
     s.groups.insert(6, group(6, "a", Some(7), None));
     s.groups.insert(7, group(7, "b", Some(6), None));
     assert_eq!(s.subtree(6), vec![6, 7]);
+}
+
+fn webhook(id: i64, provider: Provider) -> ConnectionView {
+    ConnectionView {
+        id,
+        provider,
+        kind: ConnectionKind::Webhook,
+        owner: Owner::Tenant,
+        room: None,
+        default_room: Some("webhook".into()),
+        account_id: None,
+        enabled: true,
+    }
+}
+
+fn slack_bot(id: i64, channel: Option<&str>) -> ConnectionView {
+    ConnectionView {
+        id,
+        provider: Provider::Slack,
+        kind: ConnectionKind::Bot,
+        owner: Owner::Tenant,
+        room: channel.map(Into::into),
+        default_room: None,
+        account_id: Some("UBOT0001".into()),
+        enabled: true,
+    }
+}
+
+#[test]
+fn a_webhook_posts_group_notices_into_its_own_channel_and_never_dms() {
+    let mut s = seed_tree();
+    s.connections.push(webhook(7, Provider::Teams));
+    let mut m = member(1, "m1", "山田", vec![3], Some("11"));
+    m.identities
+        .insert(Provider::Teams, "yamada@acme.example".into());
+    s.members.insert("m1".into(), m);
+    // Room delivery: Chatwork into 開発部's room, Teams into the webhook's channel with a
+    // Teams mention (not the Chatwork account).
+    let p = plan(&s, &to_members(&["m1"]), ROOM);
+    assert_eq!(sends(&p), vec![(1, "300".into()), (7, "webhook".into())]);
+    let Outcome::Send { mentions, .. } = &p[1].outcome else {
+        panic!("{p:?}")
+    };
+    assert_eq!(mentions[0].account_id, "yamada@acme.example");
+    // Direct delivery: only the Chatwork token can reach one person.
+    let p = plan(&s, &to_members(&["m1"]), DIRECT);
+    assert_eq!(sends(&p), vec![(1, "dm:11".into())]);
+}
+
+#[test]
+fn a_slack_bot_uses_group_channels_and_dms_by_member_id() {
+    let mut s = Snapshot {
+        connections: vec![slack_bot(3, Some("CDEFAULT1"))],
+        ..Default::default()
+    };
+    let mut g = group(1, "総務", None, None);
+    g.rooms.insert(Provider::Slack, "CSOUMU001".into());
+    s.groups.insert(1, g);
+    s.groups.insert(2, group(2, "営業", None, None));
+    let mut m = member(1, "m1", "山田", vec![1], None);
+    m.identities.insert(Provider::Slack, "U0000YAMA".into());
+    s.members.insert("m1".into(), m);
+    s.members
+        .insert("m2".into(), member(2, "m2", "佐藤", vec![2], None));
+    let p = plan(&s, &to_members(&["m1", "m2"]), ROOM);
+    assert_eq!(
+        sends(&p),
+        vec![(3, "CSOUMU001".into()), (3, "CDEFAULT1".into())]
+    );
+    let p = plan(&s, &to_members(&["m1", "m2"]), DIRECT);
+    assert_eq!(sends(&p), vec![(3, "dm:U0000YAMA".into())]);
+    assert!(
+        p[1].reasons[0].contains("identities.slack.member_id"),
+        "{p:?}"
+    );
+}
+
+#[test]
+fn self_mention_warnings_are_only_for_chatwork() {
+    let mut s = Snapshot {
+        connections: vec![slack_bot(3, Some("C0000001"))],
+        ..Default::default()
+    };
+    s.groups.insert(1, group(1, "g", None, None));
+    let mut m = member(1, "m1", "bot", vec![1], None);
+    m.identities.insert(Provider::Slack, "UBOT0001".into());
+    s.members.insert("m1".into(), m);
+    let p = plan(&s, &to_members(&["m1"]), ROOM);
+    assert_eq!(sends(&p).len(), 1);
+    assert!(p[0].warnings.is_empty(), "{:?}", p[0].warnings);
 }

@@ -1,18 +1,18 @@
-//! The `/v2` request pipeline: route → token → token limit → injected fault → endpoint,
-//! then record, then the optional delay. One handler with hand routing, so every request
+//! The `/v2` request pipeline: route → credential (API token or OAuth bearer, with its
+//! scope) → token limit → injected fault → endpoint, then record, then the optional delay. One handler with hand routing, so every request
 //! (including unknown routes) goes through the same recording and ordering of checks.
 
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use axum::body::{Body, Bytes};
+use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
+use axum::http::{header, HeaderMap, Method, StatusCode, Uri};
 use axum::response::Response;
-use serde::Serialize;
 
+use super::access::{authorize, authorize_bearer, invalid_token, Credential};
 use super::journal::RecordedRequest;
-use super::limits::{RateHeaders, TokenWindow};
+use super::reply::Reply;
 use super::world::{RequestAccess, Role, RoomAccess};
 use super::{unix_ms, FakeChatwork, Shared};
 
@@ -56,69 +56,28 @@ fn route(method: &Method, path: &str) -> Option<Route> {
     }
 }
 
-/// An answer, before it becomes an HTTP response; `error` is also what gets recorded.
-struct Reply {
-    status: StatusCode,
-    /// `None` answers an empty body (204).
-    body: Option<String>,
-    error: Option<String>,
-    rate: Option<RateHeaders>,
-}
-
-impl Reply {
-    fn ok(status: StatusCode, body: Option<String>) -> Reply {
-        Reply {
-            status,
-            body,
-            error: None,
-            rate: None,
+/// Scopes of which an OAuth access token needs one for this route.
+fn required_scopes(route: &Route) -> &'static [&'static str] {
+    match route {
+        Route::Me => &["users.profile.me:read", "users.all:read"],
+        Route::Rooms => &["rooms.all:read_write", "rooms.all:read", "rooms.info:read"],
+        Route::Members(_) => &[
+            "rooms.all:read_write",
+            "rooms.all:read",
+            "rooms.members:read",
+        ],
+        Route::PostMessage(_) => &[
+            "rooms.all:read_write",
+            "rooms.all:write",
+            "rooms.messages:write",
+        ],
+        Route::Contacts | Route::IncomingRequests => {
+            &["contacts.all:read_write", "contacts.all:read"]
+        }
+        Route::ApproveRequest(_) | Route::RejectRequest(_) => {
+            &["contacts.all:read_write", "contacts.all:write"]
         }
     }
-
-    fn json(value: &impl Serialize) -> Reply {
-        let body = serde_json::to_string(value).unwrap_or_else(|_| "null".into());
-        Reply::ok(StatusCode::OK, Some(body))
-    }
-
-    fn error(status: StatusCode, message: &str) -> Reply {
-        let body = serde_json::json!({ "errors": [message] }).to_string();
-        let error = Some(message.to_owned());
-        Reply {
-            status,
-            body: Some(body),
-            error,
-            rate: None,
-        }
-    }
-
-    fn with_rate(mut self, rate: Option<RateHeaders>) -> Reply {
-        self.rate = rate;
-        self
-    }
-
-    fn into_response(self) -> Response {
-        let mut res = match self.body {
-            Some(b) => {
-                let mut r = Response::new(Body::from(b));
-                let json = HeaderValue::from_static("application/json");
-                r.headers_mut().insert(header::CONTENT_TYPE, json);
-                r
-            }
-            None => Response::new(Body::empty()),
-        };
-        *res.status_mut() = self.status;
-        if let Some(r) = self.rate {
-            let h = res.headers_mut();
-            h.insert("x-ratelimit-limit", HeaderValue::from(r.limit));
-            h.insert("x-ratelimit-remaining", HeaderValue::from(r.remaining));
-            h.insert("x-ratelimit-reset", HeaderValue::from(r.reset));
-        }
-        res
-    }
-}
-
-fn invalid_token() -> Reply {
-    Reply::error(StatusCode::UNAUTHORIZED, "Invalid API token")
 }
 
 /// Fallback handler for everything outside `/_fake`.
@@ -140,16 +99,17 @@ pub(super) async fn handle(
     } else {
         Vec::new()
     };
-    let token = headers.get("x-chatworktoken").and_then(|v| v.to_str().ok());
+    let credential = Credential::from_headers(&headers);
     let path = uri.path();
 
-    let reply = process(shared, &method, path, token, &form, received_at_ms);
+    let reply = process(shared, &method, path, credential, &form, received_at_ms);
 
     shared.journal.record(RecordedRequest {
         method: method.as_str().to_owned(),
         path: path.to_owned(),
         query: uri.query().map(mask_query),
-        token_last4: token.map(last4),
+        token_last4: credential.map(|c| last4(c.secret())),
+        auth_scheme: credential.map(|c| c.scheme().to_owned()),
         content_type: content_type.map(str::to_owned),
         form,
         status: reply.status.as_u16(),
@@ -169,17 +129,21 @@ fn process(
     shared: &Shared,
     method: &Method,
     path: &str,
-    token: Option<&str>,
+    credential: Option<Credential<'_>>,
     form: &[(String, String)],
     now_ms: u128,
 ) -> Reply {
     let Some(route) = route(method, path) else {
         return Reply::error(StatusCode::NOT_FOUND, "Not Found");
     };
-    let Some(token) = token else {
-        return invalid_token();
+    let authorized = match credential {
+        None => return invalid_token(),
+        Some(Credential::ApiToken(token)) => authorize(shared, token, now_ms),
+        Some(Credential::Bearer(token)) => {
+            authorize_bearer(shared, token, required_scopes(&route), now_ms)
+        }
     };
-    let (account_id, rate) = match authorize(shared, token, now_ms) {
+    let (account_id, rate) = match authorized {
         Ok(ok) => ok,
         Err(reply) => return reply,
     };
@@ -189,31 +153,6 @@ fn process(
         None => dispatch(shared, route, account_id, form, now_ms),
     };
     reply.with_rate(rate)
-}
-
-/// The token's account, and its rate headers when limits are on; one lock for both.
-fn authorize(
-    shared: &Shared,
-    token: &str,
-    now_ms: u128,
-) -> Result<(i64, Option<RateHeaders>), Reply> {
-    let limits_on = shared.limits_enabled.load(Ordering::Relaxed);
-    let mut tokens = shared.tokens.lock();
-    let Some(state) = tokens.get_mut(token) else {
-        return Err(invalid_token());
-    };
-    if !limits_on {
-        return Ok((state.account_id, None));
-    }
-    let cfg = &shared.config;
-    let (limit, window) = (cfg.token_limit, cfg.token_window);
-    match TokenWindow::hit(&mut state.window, Instant::now(), now_ms, limit, window) {
-        Ok(headers) => Ok((state.account_id, Some(headers))),
-        Err(headers) => Err(
-            Reply::error(StatusCode::TOO_MANY_REQUESTS, "Rate limit exceeded")
-                .with_rate(Some(headers)),
-        ),
-    }
 }
 
 fn fault_reply(status: u16) -> Reply {
@@ -361,7 +300,7 @@ fn post_message(
     Reply::ok(StatusCode::OK, Some(body))
 }
 
-fn is_form(content_type: Option<&str>) -> bool {
+pub(crate) fn is_form(content_type: Option<&str>) -> bool {
     content_type
         .and_then(|ct| ct.split(';').next())
         .is_some_and(|m| {
@@ -371,13 +310,13 @@ fn is_form(content_type: Option<&str>) -> bool {
 }
 
 /// Last 4 characters of a token: enough to tell tokens apart in a log, useless to a thief.
-fn last4(token: &str) -> String {
+pub(crate) fn last4(token: &str) -> String {
     let n = token.chars().count();
     token.chars().skip(n.saturating_sub(4)).collect()
 }
 
 /// A token sent in the query (which Chatwork refuses) must not be logged in full either.
-fn mask_query(query: &str) -> String {
+pub(crate) fn mask_query(query: &str) -> String {
     if !query.to_ascii_lowercase().contains("token") {
         return query.to_owned();
     }

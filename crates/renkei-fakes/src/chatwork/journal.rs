@@ -19,14 +19,18 @@ pub struct RecordedRequest {
     pub path: String,
     /// Query string; values of parameters whose name contains "token" are masked.
     pub query: Option<String>,
+    /// Last 4 characters of the API token or OAuth bearer token.
     pub token_last4: Option<String>,
+    /// `token` (`X-ChatWorkToken`), `bearer` (OAuth access token) or `basic` (OAuth client
+    /// at the token endpoint); `None` when the request had no credential.
+    pub auth_scheme: Option<String>,
     pub content_type: Option<String>,
     /// The form fields, if the body was `application/x-www-form-urlencoded`.
     pub form: Vec<(String, String)>,
     pub status: u16,
     /// Unix milliseconds at arrival.
     pub received_at_ms: u128,
-    /// The `errors[0]` text answered, if any.
+    /// The `errors[0]` text (OAuth: `error_description`) answered, if any.
     pub error: Option<String>,
 }
 

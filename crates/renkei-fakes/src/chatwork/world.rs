@@ -154,6 +154,14 @@ impl World {
         room_id
     }
 
+    /// Makes sure the account exists with a My Chat (an OAuth consent needs no API token);
+    /// returns the My Chat's id.
+    pub(crate) fn ensure_account(&mut self, account_id: i64) -> i64 {
+        self.ensure_person(account_id);
+        let name = self.accounts[&account_id].name.clone();
+        self.add_account(account_id, &name)
+    }
+
     pub(crate) fn my_room(&self, account_id: i64) -> Option<i64> {
         self.accounts.get(&account_id).and_then(|a| a.my_room)
     }

@@ -24,6 +24,49 @@ pub fn error_text(body: &str) -> String {
     }
 }
 
+/// What a `WWW-Authenticate: Bearer error="…", scope="…"` header says (RFC 6750 §3).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BearerChallenge {
+    pub error: Option<String>,
+    pub scope: Option<String>,
+}
+
+/// Reads the parameters of a `Bearer` challenge; quoted values may hold commas.
+pub fn bearer_challenge(header: &str) -> BearerChallenge {
+    let mut out = BearerChallenge::default();
+    let Some(params) = header
+        .trim()
+        .get(..6)
+        .filter(|s| s.eq_ignore_ascii_case("bearer"))
+        .map(|_| &header.trim()[6..])
+    else {
+        return out;
+    };
+    let mut rest = params.trim_start();
+    while let Some(eq) = rest.find('=') {
+        let key = rest[..eq]
+            .trim()
+            .trim_start_matches(',')
+            .trim()
+            .to_ascii_lowercase();
+        let after = &rest[eq + 1..];
+        let (value, next) = if let Some(quoted) = after.strip_prefix('"') {
+            let end = quoted.find('"').unwrap_or(quoted.len());
+            (&quoted[..end], quoted.get(end + 1..).unwrap_or(""))
+        } else {
+            let end = after.find(',').unwrap_or(after.len());
+            (after[..end].trim(), &after[end..])
+        };
+        match key.as_str() {
+            "error" => out.error = Some(value.to_owned()),
+            "scope" => out.scope = Some(value.to_owned()),
+            _ => {}
+        }
+        rest = next.trim_start_matches([',', ' ']);
+    }
+    out
+}
+
 /// `X-RateLimit-*` headers (any case: HTTP/2 lowercases them).
 pub fn rate_info(headers: &HeaderMap) -> Option<RateInfo> {
     let num = |name: &str| headers.get(name)?.to_str().ok()?.trim().parse::<i64>().ok();
@@ -134,6 +177,27 @@ mod tests {
             error_text("<html>bad gateway</html>"),
             "<html>bad gateway</html>"
         );
+    }
+
+    #[test]
+    fn bearer_challenges_are_read() {
+        let expired = bearer_challenge(
+            r#"Bearer error="invalid_token", error_description="The access token expired""#,
+        );
+        assert_eq!(expired.error.as_deref(), Some("invalid_token"));
+        let scope = bearer_challenge(
+            r#"Bearer realm="x", error="insufficient_scope", error_description="a, b", scope="rooms.all:read_write rooms.all:write""#,
+        );
+        assert_eq!(scope.error.as_deref(), Some("insufficient_scope"));
+        assert_eq!(
+            scope.scope.as_deref(),
+            Some("rooms.all:read_write rooms.all:write")
+        );
+        assert_eq!(
+            bearer_challenge("Basic realm=\"x\""),
+            BearerChallenge::default()
+        );
+        assert_eq!(bearer_challenge("Bearer"), BearerChallenge::default());
     }
 
     #[test]

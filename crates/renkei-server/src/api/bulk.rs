@@ -109,6 +109,7 @@ pub async fn create(
         body: body.body,
         url: None,
         link_expires_at: None,
+        thread_key: None,
         planned,
     };
     let accepted = state.intake.submit(auth.id(), vec![event]).await?;

@@ -3,10 +3,9 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use renkei_core::ids;
-use renkei_core::model::{Owner, Provider};
-use renkei_providers::chatwork::{ChatworkError, Contact, IncomingRequest, Room};
+use renkei_core::model::{ConnectionKind, Owner, Provider};
+use renkei_providers::chatwork::{Auth as ChatworkAuth, Contact, IncomingRequest, Room};
 use renkei_store::connections::{Connection, NewConnection};
-use renkei_store::secrets::hint;
 use renkei_store::signals::LaneSignal;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -21,15 +20,20 @@ use crate::AppState;
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ConnectionBody {
-    /// `chatwork`.
+    /// `chatwork`, `slack`, `teams`, `google_chat`, `line_works` or `line`.
     pub provider: String,
     /// `{"tenant": true}`, `{"client": "<external_id>"}` or `{"member": "<external_id>"}`.
     #[schema(value_type = Object)]
     pub owner: serde_json::Value,
-    /// Chatwork: `{"api_token": "..."}`.
+    /// chatwork `{"api_token"}`; slack `{"webhook_url"}` or `{"bot_token"}`; teams and
+    /// google_chat `{"webhook_url"}`; line_works `{"client_id", "client_secret",
+    /// "service_account", "private_key", "bot_id", "bot_secret"?}`; line
+    /// `{"channel_access_token", "channel_secret"}` or `{"channel_id", "private_key", "kid",
+    /// "channel_secret"}`.
     #[schema(value_type = Object)]
     pub credentials: serde_json::Value,
-    /// Where to post instead of the default place (Chatwork: My Chat), in any pasted form.
+    /// Where to post instead of the default place (Chatwork: My Chat; Slack bot: a channel
+    /// `C…` or its link; LINE WORKS: a channel ID). Webhooks fix their channel: no room.
     pub room: Option<String>,
 }
 
@@ -57,6 +61,8 @@ pub struct ConnectionView {
     pub credentials: serde_json::Value,
     /// Switched off by its owner: routing goes around it.
     pub enabled: bool,
+    /// `token`, `oauth`, `webhook` or `bot`: a webhook posts only into its own channel.
+    pub kind: String,
     /// E.g. it posts as an account that is also a member's, so their mentions show no badge.
     pub warnings: Vec<String>,
     pub created_at: i64,
@@ -81,7 +87,8 @@ impl From<Connection> for ConnectionView {
             },
             room: c.room,
             default_room: c.default_room,
-            credentials: json!({ "api_token": c.secret_hint }),
+            credentials: json!({ secret_field(c.provider, c.kind): c.secret_hint }),
+            kind: c.kind.as_str().to_string(),
             enabled: c.enabled,
             warnings: Vec::new(),
             created_at: c.created_at,
@@ -89,7 +96,20 @@ impl From<Connection> for ConnectionView {
     }
 }
 
-async fn resolve_owner(
+/// The credential a connection is known by, shown as its last 4 characters only.
+fn secret_field(provider: Provider, kind: ConnectionKind) -> &'static str {
+    match (provider, kind) {
+        (_, ConnectionKind::Token) => "api_token",
+        (_, ConnectionKind::Oauth) => "access_token",
+        (_, ConnectionKind::Webhook) => "webhook_url",
+        (Provider::Slack, _) => "bot_token",
+        (Provider::LineWorks, _) => "client_secret",
+        (Provider::Line, _) => "channel_secret",
+        _ => "secret",
+    }
+}
+
+pub(crate) async fn resolve_owner(
     state: &AppState,
     tenant: i64,
     owner: &serde_json::Value,
@@ -131,7 +151,7 @@ async fn resolve_owner(
 }
 
 #[utoipa::path(post, path = "/api/v1/connections", request_body = ConnectionBody,
-    responses((status = 201, body = ConnectionView), (status = 422, description = "e.g. chatwork_invalid_token"), (status = 502)))]
+    responses((status = 201, body = ConnectionView), (status = 422, description = "e.g. chatwork_invalid_token, invalid_webhook_url, teams_connector_retired"), (status = 502)))]
 pub async fn create(
     State(state): State<AppState>,
     auth: Auth,
@@ -142,69 +162,58 @@ pub async fn create(
         .parse()
         .map_err(|e: String| ApiError::unprocessable("unknown_provider", e))?;
     let owner = resolve_owner(&state, auth.id(), &body.owner).await?;
-    let room = body
-        .room
-        .as_deref()
-        .map(|r| match provider {
-            Provider::Chatwork => ids::parse_chatwork_room(r).map(|id| id.to_string()),
-        })
-        .transpose()
-        .map_err(|e| ApiError::unprocessable("invalid_room", e.to_string()))?;
-    let token = body
-        .credentials
-        .get("api_token")
-        .and_then(|t| t.as_str())
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-        .ok_or_else(|| {
-            ApiError::unprocessable(
-                "invalid_credentials",
-                "chatwork connections need `credentials.api_token` (Chatwork → サービス連携 → APIトークン)",
-            )
-        })?;
-    if body.credentials.as_object().is_some_and(|o| o.len() != 1) {
-        return Err(ApiError::unprocessable(
-            "invalid_credentials",
-            "chatwork credentials take only `api_token`",
-        ));
-    }
-    let me = state.chatwork.me(token).await.map_err(|e| match e {
-        ChatworkError::InvalidToken(_) => ApiError::unprocessable(
-            "chatwork_invalid_token",
-            "Chatwork refused this API token. Copy it again from Chatwork (サービス連携 → APIトークン); it must be the whole token",
-        ),
-        ChatworkError::Http { status, message } => ApiError::new(
-            StatusCode::BAD_GATEWAY,
-            "chatwork_error",
-            format!("Chatwork answered HTTP {status} while verifying the token: {message}"),
-        ),
-        ChatworkError::Transport(msg) => ApiError::new(
-            StatusCode::BAD_GATEWAY,
-            "chatwork_unreachable",
-            format!("could not reach Chatwork to verify the token ({msg}); try again"),
-        ),
+    let client = state.providers.get(provider).ok_or_else(|| {
+        ApiError::unprocessable(
+            "provider_unavailable",
+            format!("{provider} is not enabled on this renkei node"),
+        )
     })?;
-    let account_id = me.account_id.to_string();
-    let my_chat = me.room_id.to_string();
-    let creds = json!({ "api_token": token });
+    let verified = client
+        .connect(&body.credentials)
+        .await
+        .map_err(connect_error)?;
+    let room = match body.room.as_deref().map(str::trim).filter(|r| !r.is_empty()) {
+        None => None,
+        Some(_) if !verified.kind.chooses_room() => {
+            return Err(ApiError::unprocessable(
+                "room_not_allowed",
+                format!(
+                    "a {} webhook always posts into the channel it was made for; leave `room` out (make one webhook per channel)",
+                    provider.display_name()
+                ),
+            ))
+        }
+        Some(r) => Some(
+            ids::parse_room(provider, r)
+                .map_err(|e| ApiError::unprocessable("invalid_room", e))?,
+        ),
+    };
     let conn = state
         .store
         .insert_connection(
             auth.id(),
             NewConnection {
                 provider,
+                kind: verified.kind,
                 owner,
                 room: room.as_deref(),
-                account_id: Some(&account_id),
-                account_name: Some(&me.name),
-                default_room: Some(&my_chat),
-                credentials: &creds,
-                secret_hint: &hint(token),
+                account_id: verified.account_id.as_deref(),
+                account_name: verified.account_name.as_deref(),
+                default_room: verified.default_room.as_deref(),
+                credentials: &verified.credentials,
+                secret_hint: &verified.secret_hint,
             },
         )
         .await?;
-    info!(tenant = auth.id(), connection = conn.id, provider = %provider, "connection verified and stored");
+    info!(tenant = auth.id(), connection = conn.id, provider = %provider, kind = verified.kind.as_str(), "connection verified and stored");
     Ok((StatusCode::CREATED, ApiJson(conn.into())))
+}
+
+/// The provider's refusal as an API error: 422 when the credentials are wrong, 502 when
+/// the provider could not be asked.
+pub(crate) fn connect_error(e: renkei_providers::ConnectError) -> ApiError {
+    let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_GATEWAY);
+    ApiError::new(status, e.code, e.message)
 }
 
 #[utoipa::path(get, path = "/api/v1/connections", responses((status = 200, body = [ConnectionView])))]
@@ -275,6 +284,8 @@ pub async fn delete(
         .await?
         .ok_or_else(|| ApiError::not_found("connection"))?;
     state.dispatcher.stop_lane(id);
+    // Tokens kept in memory (OAuth, LINE WORKS, LINE) go with the credentials.
+    state.providers.forget(id);
     // Lanes on other nodes hold the credentials in memory too.
     state.store.signal_lanes(LaneSignal::Stop, &[id]).await?;
     info!(
@@ -312,14 +323,18 @@ pub async fn patch(
     show(State(state), auth, Path(id.to_string())).await
 }
 
-/// The decrypted token of one of this tenant's live Chatwork connections.
-async fn chatwork_token(state: &AppState, tenant: i64, id: &str) -> Result<String, ApiError> {
+/// One of this tenant's live Chatwork connections with its credentials (an API token or
+/// OAuth tokens, which are refreshed and saved as needed).
+async fn chatwork_creds(
+    state: &AppState,
+    tenant: i64,
+    id: &str,
+) -> Result<(i64, serde_json::Value), ApiError> {
     let id = parse_id(id, "connection")?;
     let (conn, creds) = state
         .store
-        .connection_for_worker(id)
+        .connection_credentials(tenant, id)
         .await?
-        .filter(|(c, _)| c.tenant_id == tenant)
         .ok_or_else(|| ApiError::not_found("connection"))?;
     if conn.provider != Provider::Chatwork {
         return Err(ApiError::unprocessable(
@@ -327,10 +342,7 @@ async fn chatwork_token(state: &AppState, tenant: i64, id: &str) -> Result<Strin
             "this is not a Chatwork connection",
         ));
     }
-    creds["api_token"]
-        .as_str()
-        .map(str::to_string)
-        .ok_or_else(|| ApiError::unprocessable("invalid_credentials", "no api_token"))
+    Ok((id, creds))
 }
 
 fn provider_error(r: renkei_providers::SendResult) -> ApiError {
@@ -361,9 +373,18 @@ pub async fn rooms(
     auth: Auth,
     Path(id): Path<String>,
 ) -> Result<ApiJson<Vec<Room>>, ApiError> {
-    let token = chatwork_token(&state, auth.id(), &id).await?;
+    let (id, creds) = chatwork_creds(&state, auth.id(), &id).await?;
+    let cw = ChatworkAuth::Stored {
+        connection: id,
+        credentials: &creds,
+    };
     Ok(ApiJson(
-        state.chatwork.rooms(&token).await.map_err(provider_error)?,
+        state
+            .providers
+            .chatwork
+            .rooms(cw)
+            .await
+            .map_err(provider_error)?,
     ))
 }
 
@@ -375,11 +396,16 @@ pub async fn contacts(
     auth: Auth,
     Path(id): Path<String>,
 ) -> Result<ApiJson<Vec<Contact>>, ApiError> {
-    let token = chatwork_token(&state, auth.id(), &id).await?;
+    let (id, creds) = chatwork_creds(&state, auth.id(), &id).await?;
+    let cw = ChatworkAuth::Stored {
+        connection: id,
+        credentials: &creds,
+    };
     Ok(ApiJson(
         state
+            .providers
             .chatwork
-            .contacts(&token)
+            .contacts(cw)
             .await
             .map_err(provider_error)?,
     ))
@@ -393,11 +419,16 @@ pub async fn contact_requests(
     auth: Auth,
     Path(id): Path<String>,
 ) -> Result<ApiJson<Vec<IncomingRequest>>, ApiError> {
-    let token = chatwork_token(&state, auth.id(), &id).await?;
+    let (id, creds) = chatwork_creds(&state, auth.id(), &id).await?;
+    let cw = ChatworkAuth::Stored {
+        connection: id,
+        credentials: &creds,
+    };
     Ok(ApiJson(
         state
+            .providers
             .chatwork
-            .incoming_requests(&token)
+            .incoming_requests(cw)
             .await
             .map_err(provider_error)?,
     ))
@@ -412,10 +443,15 @@ pub async fn approve_contact_request(
     auth: Auth,
     Path((id, request_id)): Path<(String, i64)>,
 ) -> Result<ApiJson<Contact>, ApiError> {
-    let token = chatwork_token(&state, auth.id(), &id).await?;
+    let (id, creds) = chatwork_creds(&state, auth.id(), &id).await?;
+    let cw = ChatworkAuth::Stored {
+        connection: id,
+        credentials: &creds,
+    };
     let contact = state
+        .providers
         .chatwork
-        .approve_request(&token, request_id)
+        .approve_request(cw, request_id)
         .await
         .map_err(|r| {
             if r.http_status == Some(404) {
@@ -425,4 +461,76 @@ pub async fn approve_contact_request(
             }
         })?;
     Ok(ApiJson(contact))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InboundSecretBody {
+    /// Chatwork: the webhook's token; Slack: the app's signing secret; LINE WORKS: the bot
+    /// secret; LINE: the channel secret.
+    pub secret: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InboundView {
+    /// Register this URL as the webhook / request URL in the provider's console.
+    pub url: String,
+    /// Last 4 characters of the secret that signs the provider's requests.
+    pub secret: String,
+}
+
+/// Stores the secret that signs the provider's webhooks to renkei and returns the URL to
+/// register with the provider.
+#[utoipa::path(put, path = "/api/v1/connections/{id}/inbound-secret", params(("id" = i64, Path)),
+    request_body = InboundSecretBody, responses((status = 200, body = InboundView), (status = 404), (status = 422)))]
+pub async fn put_inbound_secret(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<InboundSecretBody>,
+) -> Result<ApiJson<InboundView>, ApiError> {
+    let id = parse_id(&id, "connection")?;
+    let (conn, mut creds) = state
+        .store
+        .connection_credentials(auth.id(), id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("connection"))?;
+    let field = crate::flows::hooks::inbound_secret_field(conn.provider).ok_or_else(|| {
+        ApiError::unprocessable(
+            "no_inbound_webhooks",
+            format!("{} does not call renkei back", conn.provider.display_name()),
+        )
+    })?;
+    let secret = body.secret.trim();
+    if secret.is_empty() || secret.len() > 512 {
+        return Err(ApiError::unprocessable(
+            "invalid_secret",
+            "`secret` must be 1 to 512 characters, copied from the provider's console",
+        ));
+    }
+    creds[field] = json!(secret);
+    state.store.save_credentials(id, &creds).await?;
+    state.providers.forget(id);
+    Ok(ApiJson(InboundView {
+        url: format!("{}/hooks/{}/{id}", state.public_url, conn.provider),
+        secret: renkei_providers::credentials::hint(secret),
+    }))
+}
+
+/// LINE users who follow (or unfollowed) the connection's official account, from its
+/// signed `follow`/`unfollow` webhooks, with the member each is linked to.
+#[utoipa::path(get, path = "/api/v1/connections/{id}/followers", params(("id" = i64, Path)),
+    responses((status = 200, body = [renkei_store::connections::Follower]), (status = 404)))]
+pub async fn followers(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> Result<ApiJson<Vec<renkei_store::connections::Follower>>, ApiError> {
+    let id = parse_id(&id, "connection")?;
+    state
+        .store
+        .connection(auth.id(), id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("connection"))?;
+    Ok(ApiJson(state.store.followers(auth.id(), id).await?))
 }

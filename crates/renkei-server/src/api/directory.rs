@@ -37,12 +37,12 @@ pub struct GroupBody {
     pub rooms: BTreeMap<String, String>,
 }
 
+/// One identity: `{"account_id"}` for chatwork (`123`, `aid=123`, `[To:123] name`),
+/// `{"member_id"}` for slack (`U…`), `{"user_id"}` for teams (UPN or Entra object ID),
+/// google_chat (`users/…`), line_works and line (`U…`).
 #[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct IdentityBody {
-    /// Chatwork: `123`, `aid=123` or `[To:123] name`.
-    pub account_id: String,
-}
+#[schema(value_type = Object)]
+pub struct IdentityBody(pub BTreeMap<String, String>);
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -96,11 +96,8 @@ pub(crate) fn parse_rooms(raw: &BTreeMap<String, String>) -> Result<Rooms, ApiEr
     raw.iter()
         .map(|(k, v)| {
             let p = provider(k)?;
-            let room = match p {
-                Provider::Chatwork => ids::parse_chatwork_room(v)
-                    .map_err(|e| ApiError::unprocessable("invalid_room", e.to_string()))?
-                    .to_string(),
-            };
+            let room =
+                ids::parse_room(p, v).map_err(|e| ApiError::unprocessable("invalid_room", e))?;
             Ok((p, room))
         })
         .collect()
@@ -110,11 +107,22 @@ fn parse_identities(raw: &BTreeMap<String, IdentityBody>) -> Result<Identities, 
     raw.iter()
         .map(|(k, v)| {
             let p = provider(k)?;
-            let id = match p {
-                Provider::Chatwork => ids::parse_chatwork_account(&v.account_id)
-                    .map_err(|e| ApiError::unprocessable("invalid_account_id", e.to_string()))?
-                    .to_string(),
+            let key = p.identity_key();
+            let value = match (v.0.len(), v.0.get(key)) {
+                (1, Some(value)) => value,
+                _ => {
+                    return Err(ApiError::unprocessable(
+                        "invalid_identity",
+                        format!("identities.{p} takes exactly one field, `{key}`"),
+                    ))
+                }
             };
+            let code = if p == Provider::Chatwork {
+                "invalid_account_id"
+            } else {
+                "invalid_identity"
+            };
+            let id = ids::parse_identity(p, value).map_err(|e| ApiError::unprocessable(code, e))?;
             Ok((p, id))
         })
         .collect()

@@ -50,6 +50,9 @@ pub struct EventBody {
     pub url: Option<String>,
     /// Overrides the event type's delivery for this event: `room`, `direct` or `both`.
     pub delivery: Option<String>,
+    /// Notices with the same key share a thread where the tool has threads (Google Chat),
+    /// e.g. `request-123` for every step of one approval request. Up to 200 characters.
+    pub thread_key: Option<String>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -97,6 +100,16 @@ fn validate(ev: &EventBody) -> Result<(), ApiError> {
         return bad(
             "invalid_body",
             format!("`body` must be at most {MAX_BODY_CHARS} characters"),
+        );
+    }
+    if ev
+        .thread_key
+        .as_ref()
+        .is_some_and(|k| k.trim().is_empty() || k.chars().count() > 200)
+    {
+        return bad(
+            "invalid_thread_key",
+            "`thread_key` must be 1 to 200 characters".into(),
         );
     }
     if let Some(url) = &ev.url {
@@ -226,6 +239,7 @@ async fn accept(
             body: ev.body,
             url: ev.url,
             link_expires_at: policy.link_ttl_days.map(|d| now + d * 86_400_000),
+            thread_key: ev.thread_key,
             planned,
         })
         .collect();
@@ -377,6 +391,7 @@ pub async fn preview(
         body: String::new(),
         url: None,
         delivery: body.delivery,
+        thread_key: None,
     };
     validate(&ev)?;
     let mut routed = route(&state, auth.id(), std::slice::from_ref(&ev)).await?;

@@ -4,22 +4,12 @@
 
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use renkei_store::links::LinkError;
 use tracing::info;
 
+use crate::pages::page;
 use crate::AppState;
-
-fn page(status: StatusCode, ja_title: &str, ja: &str, en_title: &str, en: &str) -> Response {
-    let html = format!(
-        "<!doctype html><html lang=\"ja\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\">\
-         <title>{ja_title} / {en_title}</title>\
-         <style>body{{font-family:system-ui,sans-serif;max-width:32rem;margin:4rem auto;padding:0 1rem;color:#222}}\
-         h1{{font-size:1.4rem}}p{{line-height:1.6}}.en{{color:#555}}</style></head>\
-         <body><h1>{ja_title}</h1><p>{ja}</p><h1 class=\"en\" lang=\"en\">{en_title}</h1><p class=\"en\" lang=\"en\">{en}</p></body></html>"
-    );
-    (status, [(header::CACHE_CONTROL, "no-store")], Html(html)).into_response()
-}
 
 pub async fn open(
     State(state): State<AppState>,

@@ -64,6 +64,8 @@ pub async fn fresh_database(backend: Backend, dir: &std::path::Path) -> Option<S
 pub struct TestApp {
     pub node: Option<Node>,
     pub fake: RunningFakeChatwork,
+    /// Slack, Teams, Google Chat, LINE WORKS and LINE.
+    pub fakes: crate::fakes::Fakes,
     pub http: reqwest::Client,
     pub key: String,
     pub settings: Settings,
@@ -82,6 +84,7 @@ pub fn test_settings(db_url: String, dir: &std::path::Path, fake_url: &str) -> S
         retry_give_up_secs: 30,
         provider_timeout_ms: 2_000,
         lease_ttl_ms: 3_000,
+        allow_private_targets: true,
         scan_interval_ms: 100,
         ..Settings::default()
     }
@@ -110,11 +113,15 @@ impl TestApp {
             .await
             .unwrap();
         settings.chatwork_api_url = fake.base_url();
+        settings.chatwork_oauth_url = fake.oauth_url();
+        settings.chatwork_login_url = fake.login_url();
+        let fakes = crate::fakes::Fakes::start(scale, &mut settings).await;
         let node = Node::start(&settings).await.expect("node starts");
         let (_, key) = node.store.create_tenant("Test office").await.unwrap();
         Some(TestApp {
             node: Some(node),
             fake,
+            fakes,
             http: reqwest::Client::new(),
             key,
             settings,

@@ -1,6 +1,7 @@
 //! renkei's integration tests: the real node over HTTP against the fake Chatwork, each test
 //! on SQLite and on PostgreSQL with a database of its own.
 
+mod fakes;
 mod helpers;
 
 mod api;

@@ -1,0 +1,157 @@
+//! Reading a Workflows webhook's answers. Logic Apps and Power Platform report errors as
+//! `{"error":{"code":"…","message":"…"}}`; a retired connector signalled throttling inside
+//! a 200 body instead.
+
+use std::time::Duration;
+
+use reqwest::header::HeaderMap;
+use serde::Deserialize;
+
+use crate::SendOutcome;
+
+/// What a legacy connector answered (with 200) when Teams throttled it.
+pub const LEGACY_THROTTLE_TEXT: &str = "Microsoft Teams endpoint returned HTTP error 429";
+
+#[derive(Deserialize)]
+struct Envelope {
+    error: Detail,
+}
+
+#[derive(Deserialize)]
+struct Detail {
+    #[serde(default)]
+    code: Option<String>,
+    #[serde(default)]
+    message: Option<String>,
+}
+
+/// `code: message` from the error envelope, else the start of the body; secrets removed.
+pub fn error_text(body: &str) -> String {
+    let text = match serde_json::from_str::<Envelope>(body) {
+        Ok(Envelope { error }) => match (error.code, error.message) {
+            (Some(c), Some(m)) => format!("{c}: {m}"),
+            (Some(one), None) | (None, Some(one)) => one,
+            (None, None) => body.to_string(),
+        },
+        Err(_) => body.to_string(),
+    };
+    scrub(&text)
+}
+
+/// Cuts a provider's error text to 300 characters with URLs and `sig`/`key`/`token`
+/// values removed: some error messages repeat the request URL, which carries the secret.
+pub fn scrub(text: &str) -> String {
+    let words: Vec<String> = text
+        .split(' ')
+        .map(|word| {
+            let lower = word.to_ascii_lowercase();
+            if lower.contains("http://") || lower.contains("https://") {
+                "<url>".to_string()
+            } else if ["sig=", "key=", "token="].iter().any(|k| lower.contains(k)) {
+                "<secret>".to_string()
+            } else {
+                word.to_string()
+            }
+        })
+        .collect();
+    words.join(" ").trim().chars().take(300).collect()
+}
+
+/// `Retry-After` as seconds or an HTTP date; `None` when absent or unreadable.
+pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let value = headers
+        .get(reqwest::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let at = chrono::DateTime::parse_from_rfc2822(value).ok()?;
+    let wait = at.timestamp() - chrono::Utc::now().timestamp();
+    Some(Duration::from_secs(u64::try_from(wait).unwrap_or(0)))
+}
+
+/// What the delivery engine should do with an answer.
+pub fn classify(status: u16, body: &str, after: Option<Duration>) -> SendOutcome {
+    match status {
+        200..=299 if body.contains(LEGACY_THROTTLE_TEXT) => SendOutcome::Retry { after },
+        200..=299 => SendOutcome::Delivered { message_id: None },
+        // The signature is wrong (401/403) or the flow was deleted (404): only a person
+        // making a new webhook fixes that.
+        401 | 403 | 404 => SendOutcome::CredentialRejected,
+        // Undocumented limits: back off (exponentially unless Teams said how long).
+        408 | 429 | 500..=599 => SendOutcome::Retry { after },
+        _ => SendOutcome::Permanent,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_map_to_actions() {
+        let delivered = SendOutcome::Delivered { message_id: None };
+        assert_eq!(classify(202, "", None), delivered);
+        assert_eq!(classify(200, "1", None), delivered);
+        assert_eq!(classify(400, "", None), SendOutcome::Permanent);
+        for s in [401, 403, 404] {
+            assert_eq!(
+                classify(s, "", None),
+                SendOutcome::CredentialRejected,
+                "{s}"
+            );
+        }
+        let later = Some(Duration::from_secs(7));
+        assert_eq!(
+            classify(429, "", later),
+            SendOutcome::Retry { after: later }
+        );
+        assert_eq!(classify(429, "", None), SendOutcome::Retry { after: None });
+        assert_eq!(classify(502, "", None), SendOutcome::Retry { after: None });
+        assert_eq!(classify(413, "", None), SendOutcome::Permanent);
+    }
+
+    #[test]
+    fn legacy_throttling_inside_a_200_is_retried() {
+        let body = "Webhook message delivery failed with error: Microsoft Teams endpoint returned HTTP error 429 with ContextId tcid=0";
+        assert_eq!(
+            classify(200, body, None),
+            SendOutcome::Retry { after: None }
+        );
+    }
+
+    #[test]
+    fn error_envelopes_are_read_and_scrubbed() {
+        let body = r#"{"error":{"code":"WorkflowNotFound","message":"The workflow 'abc' could not be found."}}"#;
+        assert_eq!(
+            error_text(body),
+            "WorkflowNotFound: The workflow 'abc' could not be found."
+        );
+        let leaky =
+            "failed for https://prod-1.x.logic.azure.com/workflows/a?sig=SECRET and sig=SECRET2";
+        let text = error_text(leaky);
+        assert!(!text.contains("SECRET"), "{text}");
+        assert_eq!(text, "failed for <url> and <secret>");
+    }
+
+    #[test]
+    fn retry_after_reads_seconds_and_dates() {
+        let mut h = HeaderMap::new();
+        assert_eq!(retry_after(&h), None);
+        h.insert("retry-after", "12".parse().unwrap());
+        assert_eq!(retry_after(&h), Some(Duration::from_secs(12)));
+        h.insert(
+            "retry-after",
+            "Wed, 21 Oct 2015 07:28:00 GMT".parse().unwrap(),
+        );
+        assert_eq!(
+            retry_after(&h),
+            Some(Duration::ZERO),
+            "a past date means now"
+        );
+        h.insert("retry-after", "soon".parse().unwrap());
+        assert_eq!(retry_after(&h), None);
+    }
+}

@@ -1,0 +1,51 @@
+//! Small bilingual (ja/en) HTML pages for people who arrive in a browser: confirmation
+//! links, OAuth and LINE Login results, member link pages. The web UI will restyle them.
+
+use axum::http::{header, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+
+/// Escapes text for HTML.
+pub fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;")
+}
+
+/// A page with a Japanese and an English part. The texts are plain text (escaped here).
+pub fn page(status: StatusCode, ja_title: &str, ja: &str, en_title: &str, en: &str) -> Response {
+    page_html(status, ja_title, &esc(ja), en_title, &esc(en), "")
+}
+
+/// Like [`page`], but the bodies are trusted HTML, plus `extra` HTML after both parts.
+pub fn page_html(
+    status: StatusCode,
+    ja_title: &str,
+    ja_html: &str,
+    en_title: &str,
+    en_html: &str,
+    extra: &str,
+) -> Response {
+    let (ja_title, en_title) = (esc(ja_title), esc(en_title));
+    let html = format!(
+        "<!doctype html><html lang=\"ja\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\">\
+         <title>{ja_title} / {en_title}</title>\
+         <style>body{{font-family:system-ui,sans-serif;max-width:36rem;margin:4rem auto;padding:0 1rem;color:#222}}\
+         h1{{font-size:1.4rem}}p{{line-height:1.6}}.en{{color:#555}}a.button{{display:inline-block;padding:.6rem 1.2rem;\
+         background:#06c755;color:#fff;border-radius:.4rem;text-decoration:none}}svg{{max-width:12rem}}</style></head>\
+         <body><h1>{ja_title}</h1><p>{ja_html}</p><h1 class=\"en\" lang=\"en\">{en_title}</h1><p class=\"en\" lang=\"en\">{en_html}</p>{extra}</body></html>"
+    );
+    (status, [(header::CACHE_CONTROL, "no-store")], Html(html)).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn escaping_covers_markup_and_quotes() {
+        assert_eq!(
+            super::esc("<a href=\"x\">'&'</a>"),
+            "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;"
+        );
+    }
+}

@@ -82,42 +82,20 @@ impl GoogleChat {
                 message.to_string()
             }
         };
-        let sent = self
+        let req = self
             .http
             .post(url)
             .header(
                 reqwest::header::CONTENT_TYPE,
                 "application/json; charset=UTF-8",
             )
-            .body(body)
-            .send()
-            .await;
-        let resp = match sent {
-            Ok(r) => r,
-            Err(e) => {
-                return SendResult {
-                    outcome: SendOutcome::Retry { after: None },
-                    http_status: None,
-                    error: Some(crate::transport_error(&e)),
-                    rate: None,
-                    reached_provider: !e.is_connect(),
-                }
-            }
+            .body(body);
+        let answer = match crate::exchange(req).await {
+            Ok(a) => a,
+            Err(failed) => return failed,
         };
-        let status = resp.status().as_u16();
-        let after = retry_after(resp.headers());
-        let text = match resp.text().await {
-            Ok(t) => t,
-            Err(e) => {
-                return SendResult {
-                    outcome: SendOutcome::Retry { after: None },
-                    http_status: Some(status),
-                    error: Some(crate::transport_error(&e)),
-                    rate: None,
-                    reached_provider: true,
-                }
-            }
-        };
+        let (status, text) = (answer.status, answer.body);
+        let after = retry_after(&answer.headers);
         let (outcome, error) = if (200..300).contains(&status) {
             let message_id = serde_json::from_str::<Created>(&text)
                 .ok()

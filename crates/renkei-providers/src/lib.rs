@@ -229,3 +229,37 @@ pub(crate) fn transport_error(e: &reqwest::Error) -> String {
         None => msg,
     }
 }
+
+/// A provider's answer, read in full.
+pub(crate) struct Answer {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: String,
+}
+
+/// Sends a request and reads the whole answer. A request that got no answer is a
+/// [`SendOutcome::Retry`]: a timeout may have reached the provider (and counts against its
+/// limits), a refused connection did not.
+pub(crate) async fn exchange(req: reqwest::RequestBuilder) -> Result<Answer, SendResult> {
+    let resp = req.send().await.map_err(|e| SendResult {
+        outcome: SendOutcome::Retry { after: None },
+        http_status: None,
+        error: Some(transport_error(&e)),
+        rate: None,
+        reached_provider: !e.is_connect(),
+    })?;
+    let status = resp.status().as_u16();
+    let headers = resp.headers().clone();
+    let body = resp.text().await.map_err(|e| SendResult {
+        outcome: SendOutcome::Retry { after: None },
+        http_status: Some(status),
+        error: Some(transport_error(&e)),
+        rate: None,
+        reached_provider: true,
+    })?;
+    Ok(Answer {
+        status,
+        headers,
+        body,
+    })
+}

@@ -191,38 +191,16 @@ impl Line {
             "to": to,
             "messages": [{ "type": "text", "text": render::truncate_text(text) }],
         });
-        let resp = self
+        // A timeout may have been accepted: the retry key makes the retry safe.
+        let req = self
             .http
             .post(format!("{}/v2/bot/message/push", self.api_url))
             .bearer_auth(token)
             .header("X-Line-Retry-Key", retry_key)
-            .json(&body)
-            .send()
-            .await;
-        let resp = match resp {
-            Ok(r) => r,
-            Err(e) => {
-                return SendResult {
-                    outcome: SendOutcome::Retry { after: None },
-                    http_status: None,
-                    error: Some(crate::transport_error(&e)),
-                    rate: None,
-                    // A timeout may have been accepted: the retry key makes the retry safe.
-                    reached_provider: !e.is_connect(),
-                };
-            }
-        };
-        let status = resp.status().as_u16();
-        let headers = resp.headers().clone();
-        match resp.text().await {
-            Ok(text) => push_result(status, &headers, &text, now_unix()),
-            Err(e) => SendResult {
-                outcome: SendOutcome::Retry { after: None },
-                http_status: Some(status),
-                error: Some(crate::transport_error(&e)),
-                rate: None,
-                reached_provider: true,
-            },
+            .json(&body);
+        match crate::exchange(req).await {
+            Ok(a) => push_result(a.status, &a.headers, &a.body, now_unix()),
+            Err(failed) => failed,
         }
     }
 

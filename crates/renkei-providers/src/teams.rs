@@ -59,40 +59,18 @@ impl Teams {
 
     /// POSTs a payload (already validated) to a checked webhook URL and classifies the answer.
     pub async fn post(&self, webhook: &WorkflowUrl, payload: &str) -> SendResult {
-        let sent = self
+        // A timeout may have triggered the flow; a refused connection did not.
+        let req = self
             .http
             .post(webhook.url.clone())
             .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .body(payload.to_string())
-            .send()
-            .await;
-        let resp = match sent {
-            Ok(r) => r,
-            Err(e) => {
-                return SendResult {
-                    outcome: SendOutcome::Retry { after: None },
-                    http_status: None,
-                    error: Some(crate::transport_error(&e)),
-                    rate: None,
-                    // A timeout may have triggered the flow; a refused connection did not.
-                    reached_provider: !e.is_connect(),
-                };
-            }
+            .body(payload.to_string());
+        let answer = match crate::exchange(req).await {
+            Ok(a) => a,
+            Err(failed) => return failed,
         };
-        let status = resp.status().as_u16();
-        let after = retry_after(resp.headers());
-        let body = match resp.text().await {
-            Ok(t) => t,
-            Err(e) => {
-                return SendResult {
-                    outcome: SendOutcome::Retry { after: None },
-                    http_status: Some(status),
-                    error: Some(crate::transport_error(&e)),
-                    rate: None,
-                    reached_provider: true,
-                }
-            }
-        };
+        let (status, body) = (answer.status, answer.body);
+        let after = retry_after(&answer.headers);
         let outcome = classify(status, &body, after);
         let error = match &outcome {
             SendOutcome::Delivered { .. } => None,

@@ -10,5 +10,8 @@ mod cli;
 mod connections;
 mod delivery;
 mod durability;
+mod oauth_and_hooks;
+mod line_providers;
 mod routing;
 mod scenarios;
+mod webhook_providers;

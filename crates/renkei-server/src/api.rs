@@ -7,6 +7,7 @@ pub mod directory;
 pub mod events;
 pub mod imports;
 pub mod links;
+pub mod providers;
 
 use axum::http::StatusCode;
 use axum::response::IntoResponse;

@@ -141,6 +141,7 @@ pub fn router(state: AppState) -> Router {
             "/members/{external_id}/link-pages/line",
             post(flows::line_link::create_page),
         )
+        .route("/providers", get(api::providers::list))
         .route("/events", post(api::events::create))
         .route("/events/batch", post(api::events::create_batch))
         .route("/events/{id}", get(api::events::show))

@@ -46,6 +46,7 @@ use crate::api;
         api::connections::put_inbound_secret,
         api::connections::followers,
         crate::flows::line_link::create_page,
+        api::providers::list,
     ),
     modifiers(&BearerAuth),
     security(("api_key" = []))

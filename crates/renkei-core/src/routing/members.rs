@@ -171,9 +171,14 @@ fn direct(s: &Snapshot, target: &str, m: &MemberView, kind: EventKind<'_>, out: 
         }
         match m.identities.get(&c.provider) {
             Some(account) => out.push(send(target.into(), c, direct_room(account), vec![format!(
-                "direct message through connection {} to {} account {account} (the direct chat is found in the bot's contacts when sending)",
-                c.id, c.provider
+                "direct message through connection {} to {} account {account}{}",
+                c.id, c.provider,
+                if c.provider == Provider::Chatwork { " (the direct chat is found in the bot's contacts when sending)" } else { "" }
             )])),
+            None if c.provider == Provider::Line => out.push(skip(target.into(), Some(c.provider), "no_identity", format!(
+                "member {} has not linked LINE yet: give them their link page (POST /api/v1/members/{}/link-pages/line)",
+                m.external_id, m.external_id
+            ))),
             None => out.push(skip(target.into(), Some(c.provider), "no_identity", format!(
                 "member {} has no {} account ID; set identities.{}.{}",
                 m.external_id, c.provider, c.provider, c.provider.identity_key()

@@ -235,7 +235,11 @@ async fn with_warnings(
     tenant: i64,
     c: Connection,
 ) -> Result<ConnectionView, ApiError> {
-    let account = c.account_id.clone();
+    // Only Chatwork hides the badge of a mention of yourself.
+    let account = c
+        .account_id
+        .clone()
+        .filter(|_| c.provider == Provider::Chatwork);
     let id = c.id;
     let mut view = ConnectionView::from(c);
     if let Some(account) = account {

@@ -266,6 +266,7 @@ async fn member_view(
     if let Some(account) = member.identities.get(&Provider::Chatwork) {
         for c in state.store.connections(tenant).await? {
             if c.owner == renkei_core::model::Owner::Tenant
+                && c.provider == Provider::Chatwork
                 && c.account_id.as_deref() == Some(account.as_str())
             {
                 warnings.push(routing::self_mention_warning(c.id, &member.name, account));

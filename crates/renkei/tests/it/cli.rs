@@ -104,3 +104,57 @@ async fn fake_chatwork_command_serves_the_demo_world() {
         r#"{"errors":["Invalid API token"]}"#
     );
 }
+
+/// `renkei fake <provider>` serves every other fake too, each with its demo world.
+#[tokio::test]
+async fn fake_command_serves_every_provider() {
+    let http = reqwest::Client::new();
+    for provider in ["slack", "teams", "google-chat", "line-works", "line"] {
+        let port = free_port();
+        let mut cmd = renkei(&[]);
+        cmd.args(["fake", provider, "--listen", &format!("127.0.0.1:{port}")]);
+        let _fake = Proc(
+            cmd.stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap(),
+        );
+        let log_url = format!("http://127.0.0.1:{port}/_fake/requests");
+        crate::helpers::eventually(Duration::from_secs(20), "fake up", async || {
+            http.get(&log_url).send().await.is_ok()
+        })
+        .await;
+        if provider == "slack" {
+            // The demo bot token is accepted, a wrong one is refused the Slack way.
+            let ok: Value = http
+                .post(format!("http://127.0.0.1:{port}/api/auth.test"))
+                .bearer_auth(renkei_fakes::slack::DEMO_BOT_TOKEN)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            assert_eq!(ok["ok"], true, "{ok}");
+            let bad: Value = http
+                .post(format!("http://127.0.0.1:{port}/api/auth.test"))
+                .bearer_auth("xoxb-wrong")
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            assert_eq!(bad["error"], "invalid_auth", "{bad}");
+        }
+        let log: Value = http
+            .get(&log_url)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert!(log.is_array(), "{provider}: {log}");
+    }
+}

@@ -129,11 +129,19 @@ pub enum DirectStyle {
 /// Persists credentials a provider renewed while sending (a rotated refresh token), so the
 /// next node that takes the lane starts from them.
 pub trait CredentialStore: Send + Sync {
+    /// Merges the top-level fields of `fields` into the connection's stored credentials
+    /// (fields not named are kept: a webhook secret set meanwhile survives a token refresh).
     fn save<'a>(
         &'a self,
         connection: i64,
-        credentials: &'a serde_json::Value,
+        fields: &'a serde_json::Value,
     ) -> BoxFuture<'a, Result<(), String>>;
+
+    /// The connection's credentials as stored now (another node may have renewed them
+    /// since this one read them). `None` when gone or unknown.
+    fn load(&self, _connection: i64) -> BoxFuture<'_, Option<serde_json::Value>> {
+        Box::pin(async { None })
+    }
 }
 
 /// What the delivery engine needs from a provider.

@@ -241,19 +241,43 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 
-    /// Replaces a live connection's credentials (a provider renewed its tokens). A deleted
-    /// or broken connection keeps what it has: unlinking must win over a late refresh.
-    pub async fn save_credentials(&self, id: i64, credentials: &serde_json::Value) -> Result<bool> {
-        let sealed = self.secrets.seal(credentials.to_string().as_bytes());
-        let done = sqlx::query(
-            "UPDATE connections SET secret = $1, updated_at = $2 WHERE id = $3 AND status = 'connected'",
-        )
-        .bind(sealed)
-        .bind(now_ms())
-        .bind(id)
-        .execute(&self.write)
-        .await?;
-        Ok(done.rows_affected() == 1)
+    /// Merges `fields` (top-level keys) into a live connection's credentials: a provider
+    /// renewed its tokens, or the owner set a webhook secret. Read and write happen in one
+    /// transaction on the single writer, so two updates of different fields both survive.
+    /// A deleted or broken connection keeps what it has: unlinking wins over a late refresh.
+    pub async fn save_credentials(&self, id: i64, fields: &serde_json::Value) -> Result<bool> {
+        let mut tx = self.write.begin().await?;
+        // PostgreSQL has several writers (and nodes): lock the row. SQLite has one writer.
+        let lock = match self.backend {
+            crate::Backend::Postgres => " FOR UPDATE",
+            crate::Backend::Sqlite => "",
+        };
+        let sql =
+            format!("SELECT secret FROM connections WHERE id = $1 AND status = 'connected'{lock}");
+        let sealed: Option<Vec<u8>> = sqlx::query_scalar(&sql)
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .flatten();
+        let Some(sealed) = sealed else {
+            return Ok(false);
+        };
+        let mut merged: serde_json::Value = serde_json::from_slice(&self.secrets.open(&sealed)?)
+            .map_err(|e| StoreError::Secret(e.to_string()))?;
+        if let (Some(into), Some(from)) = (merged.as_object_mut(), fields.as_object()) {
+            for (k, v) in from {
+                into.insert(k.clone(), v.clone());
+            }
+        }
+        let sealed = self.secrets.seal(merged.to_string().as_bytes());
+        sqlx::query("UPDATE connections SET secret = $1, updated_at = $2 WHERE id = $3")
+            .bind(sealed)
+            .bind(now_ms())
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(true)
     }
 
     /// The credentials of a live connection of this tenant (for calls made on the owner's

@@ -22,4 +22,16 @@ impl CredentialStore for StoredCredentials {
             }
         })
     }
+
+    fn load(&self, connection: i64) -> BoxFuture<'_, Option<serde_json::Value>> {
+        Box::pin(async move {
+            match self.0.connection_for_worker(connection).await {
+                Ok(found) => found.map(|(_, creds)| creds),
+                Err(e) => {
+                    tracing::warn!(connection, error = %e, "could not re-read credentials");
+                    None
+                }
+            }
+        })
+    }
 }

@@ -525,11 +525,15 @@ impl Lane {
         }
         if broken {
             self.flush().await?;
-            let reason = "the provider refused the credentials: reconnect them (status 401)";
+            let reason = format!(
+                "the provider refused the credentials (HTTP {}: {}); reconnect them",
+                res.http_status.map_or("-".into(), |s| s.to_string()),
+                res.error.as_deref().unwrap_or("no detail")
+            );
             let n = self
                 .dispatcher
                 .store
-                .mark_connection_broken(self.connection, "connection_broken", reason)
+                .mark_connection_broken(self.connection, "connection_broken", &reason)
                 .await?;
             warn!(failed = n, "credentials refused; connection marked broken");
             self.queue.clear();

@@ -4,7 +4,7 @@
 
 use super::rooms::{group_room_deliveries, own_place};
 use super::{
-    direct_room, send, skip, tenant_connections, EventKind, MemberView, Planned, Snapshot,
+    direct_room, send, skip, tenant_connections, EventKind, MemberView, Outcome, Planned, Snapshot,
 };
 use crate::model::{DeliveryMode, Owner, Provider};
 
@@ -143,12 +143,21 @@ pub(super) fn plan_member(s: &Snapshot, ext: &str, kind: EventKind<'_>, out: &mu
             continue;
         }
         match own_place(c) {
-            Some((room, why)) => out.push(send(
-                target.clone(),
-                c,
-                room,
-                vec![format!("member {ext} owns connection {}", c.id), why],
-            )),
+            Some((room, why)) => {
+                let mut p = send(
+                    target.clone(),
+                    c,
+                    room,
+                    vec![format!("member {ext} owns connection {}", c.id), why],
+                );
+                // The member stored their ID so their own post mentions them (Save Point).
+                if let (Some(m), Outcome::Send { mentions, .. }) =
+                    (member.mention_on(c.provider), &mut p.outcome)
+                {
+                    mentions.push(m);
+                }
+                out.push(p);
+            }
             None => out.push(skip(
                 target.clone(),
                 Some(c.provider),

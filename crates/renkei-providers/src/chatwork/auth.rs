@@ -202,19 +202,63 @@ impl TokenKeeper {
             .await;
         let tokens = match refreshed {
             Ok(t) => t,
-            Err(e) => {
+            Err(e) if e.is_temporary() => {
                 *held = Some(current);
                 return Err(refresh_failure(&e));
             }
+            Err(e) => {
+                // Another node may have rotated the refresh token and saved the new set:
+                // take it from the store before calling the connection broken.
+                let newer = store
+                    .load(connection)
+                    .await
+                    .and_then(|c| OAuthCredentials::from_credentials(&c))
+                    .filter(|c| c.refresh_token != current.refresh_token);
+                let Some(newer) = newer else {
+                    *held = Some(current);
+                    return Err(refresh_failure(&e));
+                };
+                let usable = newer.expires_at.saturating_sub(now) >= REFRESH_MARGIN_SECS
+                    && rejected != Some(newer.access_token.as_str());
+                if usable {
+                    let token = newer.access_token.clone();
+                    *held = Some(newer);
+                    return Ok(token);
+                }
+                match oauth
+                    .refresh(&newer.client_id, &newer.client_secret, &newer.refresh_token)
+                    .await
+                {
+                    Ok(t) => {
+                        let renewed = newer.renewed(t);
+                        return Ok(self.keep(store, connection, &mut *held, renewed).await);
+                    }
+                    Err(e) => {
+                        *held = Some(newer);
+                        return Err(refresh_failure(&e));
+                    }
+                }
+            }
         };
         let renewed = current.renewed(tokens);
+        Ok(self.keep(store, connection, &mut *held, renewed).await)
+    }
+
+    /// Saves a renewed token set, keeps it in memory, and returns its access token.
+    async fn keep(
+        &self,
+        store: &dyn CredentialStore,
+        connection: i64,
+        held: &mut Option<OAuthCredentials>,
+        renewed: OAuthCredentials,
+    ) -> String {
         if let Err(e) = store.save(connection, &renewed.to_credentials()).await {
             // Keep going with the tokens in memory; the next save (or a relink) fixes it.
             tracing::warn!(connection, error = %e, "could not save renewed Chatwork OAuth tokens");
         }
         let token = renewed.access_token.clone();
         *held = Some(renewed);
-        Ok(token)
+        token
     }
 }
 

@@ -231,8 +231,10 @@ impl Line {
             .await
             .map_err(TokenError::into_send_result)?;
         self.tokens.tokens.lock().insert(cache_key, issued.clone());
-        if let (Some(connection), Some(obj)) = (connection, credentials.as_object()) {
-            let mut updated = obj.clone();
+        if let Some(connection) = connection {
+            // Only the token fields: the store merges them into what it holds, so a
+            // channel secret changed meanwhile is not overwritten by this lane's old copy.
+            let mut updated = serde_json::Map::new();
             issued.write_into(&mut updated);
             if let Err(e) = self.store.save(connection, &Value::Object(updated)).await {
                 // The token still works; another node will just issue its own.

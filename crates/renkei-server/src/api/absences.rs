@@ -45,18 +45,18 @@ fn parse_time(field: &str, value: &str) -> Result<AbsenceTime, ApiError> {
     })
 }
 
-/// The tenant's LINE WORKS bot connection and the member's LINE WORKS user ID.
-async fn calendar_target(
+/// The member's LINE WORKS user ID.
+async fn calendar_user(
     state: &AppState,
     tenant: i64,
     member_ext: &str,
-) -> Result<(i64, String), ApiError> {
+) -> Result<String, ApiError> {
     let member = state
         .store
         .member(tenant, member_ext)
         .await?
         .ok_or_else(|| ApiError::not_found("member"))?;
-    let user = member
+    member
         .identities
         .get(&Provider::LineWorks)
         .cloned()
@@ -65,8 +65,12 @@ async fn calendar_target(
                 "no_identity",
                 format!("member {member_ext} has no LINE WORKS user ID: set identities.line_works.user_id first"),
             )
-        })?;
-    let conn = state
+        })
+}
+
+/// The tenant's LINE WORKS bot connection, which writes into members' calendars.
+async fn calendar_connection(state: &AppState, tenant: i64) -> Result<i64, ApiError> {
+    state
         .store
         .connections(tenant)
         .await?
@@ -77,13 +81,13 @@ async fn calendar_target(
                 && c.kind == ConnectionKind::Bot
                 && c.status == "connected"
         })
+        .map(|c| c.id)
         .ok_or_else(|| {
             ApiError::unprocessable(
                 "no_connection",
                 "the tenant has no LINE WORKS connection: connect the LINE WORKS bot (with the calendar scope) first",
             )
-        })?;
-    Ok((conn.id, user))
+        })
 }
 
 /// Queues one calendar change and returns the sync event's ID.
@@ -154,7 +158,8 @@ pub async fn put(
     absence
         .validate()
         .map_err(|e| ApiError::unprocessable("invalid_absence", e))?;
-    let (connection, user) = calendar_target(&state, tenant, &member_ext).await?;
+    let user = calendar_user(&state, tenant, &member_ext).await?;
+    let connection = calendar_connection(&state, tenant).await?;
     let before = state.store.absence(tenant, member_id, &absence_ext).await?;
     // The member's LINE WORKS ID changed: remove the event from the old calendar first.
     if let Some(old) = before
@@ -221,7 +226,9 @@ pub async fn delete(
         .await?
         .filter(|a| !a.deleted)
         .ok_or_else(|| ApiError::not_found("absence"))?;
-    let (connection, _) = calendar_target(&state, tenant, &member_ext).await?;
+    // The removal goes to the calendar the event was written to, whatever the member's
+    // LINE WORKS ID is now (or even without one).
+    let connection = calendar_connection(&state, tenant).await?;
     state
         .store
         .delete_absence(tenant, member_id, &absence_ext)

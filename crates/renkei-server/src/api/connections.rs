@@ -100,7 +100,8 @@ impl From<Connection> for ConnectionView {
 fn secret_field(provider: Provider, kind: ConnectionKind) -> &'static str {
     match (provider, kind) {
         (_, ConnectionKind::Token) => "api_token",
-        (_, ConnectionKind::Oauth) => "access_token",
+        // What identifies an OAuth link is its client; the access token rotates.
+        (_, ConnectionKind::Oauth) => "client_secret",
         (_, ConnectionKind::Webhook) => "webhook_url",
         (Provider::Slack, _) => "bot_token",
         (Provider::LineWorks, _) => "client_secret",
@@ -483,6 +484,23 @@ pub struct InboundView {
     pub secret: String,
 }
 
+/// Refuses secrets that could never verify a signature, now rather than at every webhook.
+fn check_inbound_secret(provider: Provider, secret: &str) -> Result<(), String> {
+    use base64::Engine;
+    match provider {
+        Provider::Chatwork => base64::engine::general_purpose::STANDARD
+            .decode(secret)
+            .ok()
+            .filter(|k| !k.is_empty())
+            .map(|_| ())
+            .ok_or_else(|| "a Chatwork webhook token is Base64: copy it whole from the webhook's settings (Webhook → トークン)".into()),
+        Provider::Line if !(secret.len() == 32 && secret.bytes().all(|b| b.is_ascii_hexdigit())) => Err(
+            "a LINE channel secret is 32 hexadecimal characters (LINE Developers → Basic settings → Channel secret); is this the access token?".into(),
+        ),
+        _ => Ok(()),
+    }
+}
+
 /// Stores the secret that signs the provider's webhooks to renkei and returns the URL to
 /// register with the provider.
 #[utoipa::path(put, path = "/api/v1/connections/{id}/inbound-secret", params(("id" = i64, Path)),
@@ -494,7 +512,7 @@ pub async fn put_inbound_secret(
     ApiJson(body): ApiJson<InboundSecretBody>,
 ) -> Result<ApiJson<InboundView>, ApiError> {
     let id = parse_id(&id, "connection")?;
-    let (conn, mut creds) = state
+    let (conn, _) = state
         .store
         .connection_credentials(auth.id(), id)
         .await?
@@ -512,8 +530,14 @@ pub async fn put_inbound_secret(
             "`secret` must be 1 to 512 characters, copied from the provider's console",
         ));
     }
-    creds[field] = json!(secret);
-    state.store.save_credentials(id, &creds).await?;
+    if let Err(why) = check_inbound_secret(conn.provider, secret) {
+        return Err(ApiError::unprocessable("invalid_secret", why));
+    }
+    // Only this field: the store merges it, so a token renewed meanwhile is kept.
+    state
+        .store
+        .save_credentials(id, &json!({ field: secret }))
+        .await?;
     state.providers.forget(id);
     Ok(ApiJson(InboundView {
         url: format!("{}/hooks/{}/{id}", state.public_url, conn.provider),

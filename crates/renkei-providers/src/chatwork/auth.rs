@@ -231,7 +231,7 @@ impl TokenKeeper {
                 {
                     Ok(t) => {
                         let renewed = newer.renewed(t);
-                        return Ok(self.keep(store, connection, &mut *held, renewed).await);
+                        return Ok(self.keep(store, connection, &mut held, renewed).await);
                     }
                     Err(e) => {
                         *held = Some(newer);
@@ -241,7 +241,7 @@ impl TokenKeeper {
             }
         };
         let renewed = current.renewed(tokens);
-        Ok(self.keep(store, connection, &mut *held, renewed).await)
+        Ok(self.keep(store, connection, &mut held, renewed).await)
     }
 
     /// Saves a renewed token set, keeps it in memory, and returns its access token.

@@ -63,6 +63,9 @@ pub struct ConnectionView {
     pub enabled: bool,
     /// `token`, `oauth`, `webhook` or `bot`: a webhook posts only into its own channel.
     pub kind: String,
+    /// Unix ms until which the provider's limit pauses the whole connection (a token's
+    /// rate limit, LINE's monthly quota); absent when it is not paused.
+    pub paused_until: Option<i64>,
     /// E.g. it posts as an account that is also a member's, so their mentions show no badge.
     pub warnings: Vec<String>,
     pub created_at: i64,
@@ -89,6 +92,7 @@ impl From<Connection> for ConnectionView {
             default_room: c.default_room,
             credentials: json!({ secret_field(c.provider, c.kind): c.secret_hint }),
             kind: c.kind.as_str().to_string(),
+            paused_until: Some(c.paused_until).filter(|&t| t > renkei_store::now_ms()),
             enabled: c.enabled,
             warnings: Vec::new(),
             created_at: c.created_at,

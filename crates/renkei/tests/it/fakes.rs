@@ -12,9 +12,10 @@ use renkei_fakes::teams::{FakeTeams, FakeTeamsConfig};
 pub struct Fakes {
     pub slack: RunningFakeSlack,
     pub teams: FakeTeams,
-    pub teams_server: Running,
+    /// The servers serve until the test's runtime ends; kept for their addresses.
+    pub _teams_server: Running,
     pub google_chat: FakeGoogleChat,
-    pub google_chat_server: Running,
+    pub _google_chat_server: Running,
     pub line_works: RunningFakeLineWorks,
     pub line: RunningFakeLine,
 }
@@ -46,9 +47,9 @@ impl Fakes {
         Fakes {
             slack,
             teams,
-            teams_server,
+            _teams_server: teams_server,
             google_chat,
-            google_chat_server,
+            _google_chat_server: google_chat_server,
             line_works,
             line,
         }

@@ -2,10 +2,12 @@
 
 pub mod absences;
 pub mod bulk;
+pub mod chatwork;
 pub mod connections;
 pub mod directory;
 pub mod events;
 pub mod imports;
+pub mod inbound;
 pub mod links;
 pub mod providers;
 

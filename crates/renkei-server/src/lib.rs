@@ -92,18 +92,15 @@ pub fn router(state: AppState) -> Router {
         .route("/bulk-sends/{id}", get(api::bulk::show))
         .route("/bulk-sends/{id}/cancel", post(api::bulk::cancel))
         .route("/identity-imports/chatwork", post(api::imports::chatwork))
-        .route("/connections/{id}/rooms", get(api::connections::rooms))
-        .route(
-            "/connections/{id}/contacts",
-            get(api::connections::contacts),
-        )
+        .route("/connections/{id}/rooms", get(api::chatwork::rooms))
+        .route("/connections/{id}/contacts", get(api::chatwork::contacts))
         .route(
             "/connections/{id}/contact-requests",
-            get(api::connections::contact_requests),
+            get(api::chatwork::contact_requests),
         )
         .route(
             "/connections/{id}/contact-requests/{request_id}/approve",
-            post(api::connections::approve_contact_request),
+            post(api::chatwork::approve_contact_request),
         )
         .route("/event-types/{key}", put(api::directory::put_event_type))
         .route(
@@ -131,12 +128,9 @@ pub fn router(state: AppState) -> Router {
         )
         .route(
             "/connections/{id}/inbound-secret",
-            put(api::connections::put_inbound_secret),
+            put(api::inbound::put_inbound_secret),
         )
-        .route(
-            "/connections/{id}/followers",
-            get(api::connections::followers),
-        )
+        .route("/connections/{id}/followers", get(api::inbound::followers))
         .route(
             "/members/{external_id}/link-pages/line",
             post(flows::line_link::create_page),

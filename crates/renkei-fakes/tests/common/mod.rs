@@ -1,4 +1,6 @@
-//! Drives the fake's router in-process with `oneshot`: no port, no HTTP client needed.
+//! Drives a fake's router in-process with `oneshot`: no port, no HTTP client needed.
+//! Shared by every fake's tests (the Chatwork helpers use `X-ChatWorkToken`; others put
+//! their own headers through [`request`]).
 
 #![allow(dead_code)] // each test binary uses a different part of this helper
 
@@ -27,29 +29,18 @@ impl Resp {
         String::from_utf8_lossy(&self.body).into_owned()
     }
 
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name)?.to_str().ok()
+    }
+
     /// A header parsed as a number, e.g. `X-RateLimit-Remaining`.
     pub fn num(&self, name: &str) -> Option<u64> {
         self.headers.get(name)?.to_str().ok()?.parse().ok()
     }
 }
 
-/// One request: `token` goes in `X-ChatWorkToken`, `body` is sent with `content_type`.
-pub async fn call(
-    router: &Router,
-    method: &str,
-    uri: &str,
-    token: Option<&str>,
-    content_type: Option<&str>,
-    body: &str,
-) -> Resp {
-    let mut req = Request::builder().method(method).uri(uri);
-    if let Some(t) = token {
-        req = req.header("X-ChatWorkToken", t);
-    }
-    if let Some(ct) = content_type {
-        req = req.header("Content-Type", ct);
-    }
-    let req = req.body(Body::from(body.to_owned())).unwrap();
+/// Sends a built request and reads the whole answer.
+pub async fn send(router: &Router, req: Request<Body>) -> Resp {
     let res = router.clone().oneshot(req).await.unwrap();
     let status = res.status().as_u16();
     let headers = res.headers().clone();
@@ -62,6 +53,49 @@ pub async fn call(
         headers,
         body,
     }
+}
+
+/// One request with these headers; `body` is sent with `content_type`.
+pub async fn request(
+    router: &Router,
+    method: &str,
+    uri: &str,
+    headers: &[(&str, String)],
+    content_type: Option<&str>,
+    body: &str,
+) -> Resp {
+    let mut req = Request::builder().method(method).uri(uri);
+    for (k, v) in headers {
+        req = req.header(*k, v);
+    }
+    if let Some(ct) = content_type {
+        req = req.header("Content-Type", ct);
+    }
+    send(router, req.body(Body::from(body.to_owned())).unwrap()).await
+}
+
+/// `Authorization: Bearer <token>` when there is a token.
+pub fn bearer(token: Option<&str>) -> Vec<(&'static str, String)> {
+    token
+        .map(|t| ("Authorization", format!("Bearer {t}")))
+        .into_iter()
+        .collect()
+}
+
+/// One request: `token` goes in `X-ChatWorkToken`, `body` is sent with `content_type`.
+pub async fn call(
+    router: &Router,
+    method: &str,
+    uri: &str,
+    token: Option<&str>,
+    content_type: Option<&str>,
+    body: &str,
+) -> Resp {
+    let headers: Vec<(&str, String)> = token
+        .map(|t| ("X-ChatWorkToken", t.to_string()))
+        .into_iter()
+        .collect();
+    request(router, method, uri, &headers, content_type, body).await
 }
 
 pub async fn get(router: &Router, uri: &str, token: &str) -> Resp {

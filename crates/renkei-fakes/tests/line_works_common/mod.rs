@@ -3,36 +3,20 @@
 
 #![allow(dead_code)] // each test binary uses a different part of this helper
 
-use axum::body::Body;
-use axum::http::{HeaderMap, Request};
+#[path = "../common/mod.rs"]
+mod common;
+pub use common::Resp;
+
 use axum::Router;
 use renkei_fakes::keys::TEST_PRIVATE_KEY_PEM;
 use renkei_fakes::line_works::{
     FakeLineWorks, FakeLineWorksConfig, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_SERVICE_ACCOUNT,
 };
 use serde_json::{json, Value};
-use tower::ServiceExt;
 
 pub const FORM: &str = "application/x-www-form-urlencoded";
 pub const JSON: &str = "application/json";
 pub const JWT_BEARER: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
-
-pub struct Resp {
-    pub status: u16,
-    pub headers: HeaderMap,
-    pub body: Vec<u8>,
-}
-
-impl Resp {
-    pub fn json(&self) -> Value {
-        serde_json::from_slice(&self.body)
-            .unwrap_or_else(|e| panic!("not JSON ({e}): {:?}", String::from_utf8_lossy(&self.body)))
-    }
-
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name)?.to_str().ok()
-    }
-}
 
 pub fn demo() -> FakeLineWorks {
     FakeLineWorks::with_demo_world(FakeLineWorksConfig::default())
@@ -47,26 +31,15 @@ pub async fn call(
     content_type: Option<&str>,
     body: &str,
 ) -> Resp {
-    let mut req = Request::builder().method(method).uri(uri);
-    if let Some(t) = bearer {
-        req = req.header("Authorization", format!("Bearer {t}"));
-    }
-    if let Some(ct) = content_type {
-        req = req.header("Content-Type", ct);
-    }
-    let req = req.body(Body::from(body.to_owned())).unwrap();
-    let res = router.clone().oneshot(req).await.unwrap();
-    let status = res.status().as_u16();
-    let headers = res.headers().clone();
-    let body = axum::body::to_bytes(res.into_body(), usize::MAX)
-        .await
-        .unwrap()
-        .to_vec();
-    Resp {
-        status,
-        headers,
+    common::request(
+        router,
+        method,
+        uri,
+        &common::bearer(bearer),
+        content_type,
         body,
-    }
+    )
+    .await
 }
 
 pub fn now() -> i64 {

@@ -2,12 +2,13 @@
 
 #![allow(dead_code)] // each test binary uses a different part of this helper
 
-use axum::body::Body;
-use axum::http::{HeaderMap, Request};
+#[path = "../common/mod.rs"]
+mod common;
+pub use common::Resp;
+
 use axum::Router;
 use renkei_fakes::slack::{FakeSlack, FakeSlackConfig, DEMO_BOT_TOKEN};
 use serde_json::Value;
-use tower::ServiceExt;
 
 pub const TOKEN: &str = DEMO_BOT_TOKEN;
 pub const JSON: &str = "application/json; charset=utf-8";
@@ -16,27 +17,6 @@ pub const GENERAL: &str = "C0DEMO0001";
 
 pub fn demo() -> FakeSlack {
     FakeSlack::with_demo_world(FakeSlackConfig::default())
-}
-
-pub struct Resp {
-    pub status: u16,
-    pub headers: HeaderMap,
-    pub body: Vec<u8>,
-}
-
-impl Resp {
-    pub fn json(&self) -> Value {
-        serde_json::from_slice(&self.body)
-            .unwrap_or_else(|e| panic!("not JSON ({e}): {:?}", self.text()))
-    }
-
-    pub fn text(&self) -> String {
-        String::from_utf8_lossy(&self.body).into_owned()
-    }
-
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name)?.to_str().ok()
-    }
 }
 
 /// One request; `token` goes in `Authorization: Bearer`.
@@ -48,26 +28,15 @@ pub async fn call(
     content_type: Option<&str>,
     body: &str,
 ) -> Resp {
-    let mut req = Request::builder().method(method).uri(uri);
-    if let Some(t) = token {
-        req = req.header("Authorization", format!("Bearer {t}"));
-    }
-    if let Some(ct) = content_type {
-        req = req.header("Content-Type", ct);
-    }
-    let req = req.body(Body::from(body.to_owned())).unwrap();
-    let res = router.clone().oneshot(req).await.unwrap();
-    let status = res.status().as_u16();
-    let headers = res.headers().clone();
-    let body = axum::body::to_bytes(res.into_body(), usize::MAX)
-        .await
-        .unwrap()
-        .to_vec();
-    Resp {
-        status,
-        headers,
+    common::request(
+        router,
+        method,
+        uri,
+        &common::bearer(token),
+        content_type,
         body,
-    }
+    )
+    .await
 }
 
 /// A Web API call with a JSON body, as renkei makes it.

@@ -157,8 +157,24 @@ pub fn router(state: AppState) -> Router {
         )
         .nest("/api/v1", v1)
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
-        .layer(TraceLayer::new_for_http())
+        .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .with_state(state)
+}
+
+/// The request's span: method and path only. Queries carry OAuth codes and webhook
+/// signatures, and link paths carry signed tokens, so neither is logged.
+fn request_span(req: &axum::http::Request<axum::body::Body>) -> tracing::Span {
+    tracing::debug_span!("request", method = %req.method(), path = %loggable_path(req.uri().path()))
+}
+
+fn loggable_path(path: &str) -> String {
+    for prefix in ["/c/", "/link/line/"] {
+        if let Some(rest) = path.strip_prefix(prefix) {
+            let tail = if rest == "callback" { rest } else { "…" };
+            return format!("{prefix}{tail}");
+        }
+    }
+    path.to_string()
 }
 
 /// Serves until `shutdown` resolves, then drains open requests.
@@ -170,4 +186,21 @@ pub async fn serve(
     axum::serve(listener, router(state))
         .with_graceful_shutdown(shutdown)
         .await
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn logged_paths_hide_link_tokens() {
+        assert_eq!(super::loggable_path("/c/12.345.sig"), "/c/…");
+        assert_eq!(
+            super::loggable_path("/link/line/1.2.3.sig/start"),
+            "/link/line/…"
+        );
+        assert_eq!(
+            super::loggable_path("/link/line/callback"),
+            "/link/line/callback"
+        );
+        assert_eq!(super::loggable_path("/api/v1/events/3"), "/api/v1/events/3");
+    }
 }

@@ -243,7 +243,8 @@ impl Store {
 
     /// Merges `fields` (top-level keys) into a live connection's credentials: a provider
     /// renewed its tokens, or the owner set a webhook secret. Read and write happen in one
-    /// transaction on the single writer, so two updates of different fields both survive.
+    /// transaction (the row locked on PostgreSQL; SQLite has one writer), so two updates of
+    /// different fields both survive.
     /// A deleted or broken connection keeps what it has: unlinking wins over a late refresh.
     pub async fn save_credentials(&self, id: i64, fields: &serde_json::Value) -> Result<bool> {
         let mut tx = self.write.begin().await?;

@@ -12,7 +12,7 @@ use renkei_core::model::{ConnectionKind, Mention, Notice, Provider};
 use serde::Deserialize;
 
 use crate::config::ProviderConfig;
-use crate::teams::retry_after;
+use crate::http::retry_after;
 use crate::{
     ConnectError, DeliveryProvider, LaneLimits, SendContext, SendOutcome, SendResult, Verified,
 };

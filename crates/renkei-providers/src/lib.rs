@@ -6,6 +6,7 @@ pub mod chatwork;
 pub mod config;
 pub mod credentials;
 pub mod google_chat;
+pub mod http;
 pub mod line;
 pub mod line_works;
 pub mod outcome;
@@ -21,6 +22,8 @@ use futures::future::BoxFuture;
 use renkei_core::model::{ConnectionKind, Mention, Notice, Provider};
 
 pub use config::ProviderConfig;
+pub use http::http_client;
+pub(crate) use http::{exchange, transport_error};
 pub use outcome::{RateInfo, SendOutcome, SendResult};
 pub use registry::Registry;
 
@@ -202,72 +205,3 @@ pub trait DeliveryProvider: Send + Sync {
 
 /// Account → room of the direct chat with it.
 pub type DirectRooms = std::collections::HashMap<String, String>;
-
-/// One HTTP client for all providers: rustls, bounded time per request, no redirects to
-/// elsewhere (provider APIs never redirect a POST).
-pub fn http_client(timeout: Duration) -> reqwest::Client {
-    reqwest::Client::builder()
-        .timeout(timeout)
-        .connect_timeout(timeout.min(Duration::from_secs(10)))
-        .redirect(reqwest::redirect::Policy::none())
-        .pool_max_idle_per_host(64)
-        .user_agent(concat!("renkei/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .expect("reqwest client")
-}
-
-/// A transport error's text without its URL: webhook URLs carry their secret.
-pub(crate) fn transport_error(e: &reqwest::Error) -> String {
-    let kind = if e.is_timeout() {
-        "timed out"
-    } else if e.is_connect() {
-        "connection failed"
-    } else {
-        "request failed"
-    };
-    let mut msg = kind.to_string();
-    let mut src = std::error::Error::source(e);
-    while let Some(s) = src {
-        msg = format!("{msg}: {s}");
-        src = s.source();
-    }
-    // Some sources repeat the URL (with its query); cut anything that looks like one.
-    match msg.find("http") {
-        Some(i) => format!("{}<url>", &msg[..i]),
-        None => msg,
-    }
-}
-
-/// A provider's answer, read in full.
-pub(crate) struct Answer {
-    pub status: u16,
-    pub headers: reqwest::header::HeaderMap,
-    pub body: String,
-}
-
-/// Sends a request and reads the whole answer. A request that got no answer is a
-/// [`SendOutcome::Retry`]: a timeout may have reached the provider (and counts against its
-/// limits), a refused connection did not.
-pub(crate) async fn exchange(req: reqwest::RequestBuilder) -> Result<Answer, SendResult> {
-    let resp = req.send().await.map_err(|e| SendResult {
-        outcome: SendOutcome::Retry { after: None },
-        http_status: None,
-        error: Some(transport_error(&e)),
-        rate: None,
-        reached_provider: !e.is_connect(),
-    })?;
-    let status = resp.status().as_u16();
-    let headers = resp.headers().clone();
-    let body = resp.text().await.map_err(|e| SendResult {
-        outcome: SendOutcome::Retry { after: None },
-        http_status: Some(status),
-        error: Some(transport_error(&e)),
-        rate: None,
-        reached_provider: true,
-    })?;
-    Ok(Answer {
-        status,
-        headers,
-        body,
-    })
-}

@@ -89,10 +89,6 @@ pub struct Line {
     tokens: Arc<TokenCache>,
 }
 
-fn unavailable(text: String) -> SendResult {
-    SendResult::local(SendOutcome::Retry { after: None }, text)
-}
-
 impl Line {
     /// `credentials` persists v2.1 tokens renkei issued, so other nodes reuse them.
     pub fn new(
@@ -125,19 +121,15 @@ impl Line {
         token: &str,
         path: &str,
     ) -> Result<T, SendResult> {
-        let resp = self
+        let req = self
             .http
             .get(format!("{}{path}", self.api_url))
-            .bearer_auth(token)
-            .send()
-            .await
-            .map_err(|e| unavailable(crate::transport_error(&e)))?;
-        let status = resp.status().as_u16();
-        let headers = resp.headers().clone();
-        let body = resp
-            .text()
-            .await
-            .map_err(|e| unavailable(crate::transport_error(&e)))?;
+            .bearer_auth(token);
+        let crate::http::Answer {
+            status,
+            headers,
+            body,
+        } = crate::exchange(req).await?;
         if status != 200 {
             return Err(push_result(status, &headers, &body, now_unix()));
         }

@@ -28,9 +28,8 @@ use crate::{
     Verified,
 };
 
-pub use classify::{
-    retry_after, web_api as classify_web_api, webhook as classify_webhook, DEFAULT_ROOM_PAUSE,
-};
+pub use crate::http::retry_after;
+pub use classify::{web_api as classify_web_api, webhook as classify_webhook, DEFAULT_ROOM_PAUSE};
 pub use connect::BotIdentity;
 pub use render::{escape, render, MAX_BLOCKS, MAX_SECTION_CHARS, MAX_TEXT_CHARS, TRUNCATED};
 
@@ -95,17 +94,6 @@ fn is_conversation_id(room: &str) -> bool {
             .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
 }
 
-fn failed_transport(e: &reqwest::Error) -> SendResult {
-    SendResult {
-        outcome: SendOutcome::Retry { after: None },
-        http_status: None,
-        error: Some(crate::transport_error(e)),
-        rate: None,
-        // A timeout may have reached Slack; a refused connection did not.
-        reached_provider: !e.is_connect(),
-    }
-}
-
 /// A webhook posts only into the channel it was made for. Any other `room` would land
 /// there anyway, so it is refused rather than posted where it was not meant to go (a
 /// direct message above all).
@@ -152,26 +140,15 @@ impl Slack {
         req: reqwest::RequestBuilder,
         classify: Classifier,
     ) -> SendResult {
-        let resp = match req.send().await {
-            Ok(r) => r,
-            Err(e) => return failed_transport(&e),
+        let answer = match crate::exchange(req).await {
+            Ok(a) => a,
+            Err(failed) => return failed,
         };
-        let status = resp.status().as_u16();
-        let retry = classify::retry_after(resp.headers());
-        let body = match resp.text().await {
-            Ok(t) => t,
-            Err(e) => {
-                return SendResult {
-                    http_status: Some(status),
-                    reached_provider: true,
-                    ..failed_transport(&e)
-                }
-            }
-        };
-        let (outcome, error) = classify(status, &body, retry);
+        let retry = retry_after(&answer.headers);
+        let (outcome, error) = classify(answer.status, &answer.body, retry);
         SendResult {
             outcome,
-            http_status: Some(status),
+            http_status: Some(answer.status),
             error,
             rate: None,
             reached_provider: true,
@@ -252,10 +229,12 @@ impl Slack {
                 .post(format!("{}/conversations.list", self.api_url))
                 .bearer_auth(token)
                 .form(&form);
-            let resp = req.send().await.map_err(|e| failed_transport(&e))?;
-            let status = resp.status().as_u16();
-            let retry = classify::retry_after(resp.headers());
-            let body = resp.text().await.map_err(|e| failed_transport(&e))?;
+            let crate::http::Answer {
+                status,
+                headers,
+                body,
+            } = crate::exchange(req).await?;
+            let retry = retry_after(&headers);
             let page = match serde_json::from_str::<Value>(&body) {
                 Ok(v) if status == 200 && v.get("ok").and_then(Value::as_bool) == Some(true) => {
                     serde_json::from_value::<Page>(v).ok()

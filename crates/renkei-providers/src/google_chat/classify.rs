@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::teams::scrub;
+use crate::http::scrub;
 use crate::SendOutcome;
 
 #[derive(Deserialize)]

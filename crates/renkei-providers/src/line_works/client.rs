@@ -117,20 +117,12 @@ impl LineWorks {
                 .header(CONTENT_TYPE, "application/json")
                 .body(b.to_string());
         }
-        let transport = |e: reqwest::Error, reached: bool| SendResult {
-            outcome: SendOutcome::Retry { after: None },
-            http_status: None,
-            error: Some(crate::transport_error(&e)),
-            rate: None,
-            reached_provider: reached,
-        };
-        let resp = req.send().await.map_err(|e| {
-            let reached = !e.is_connect();
-            transport(e, reached)
-        })?;
-        let status = resp.status().as_u16();
-        let rate = rate_info(resp.headers(), chrono::Utc::now().timestamp());
-        let body = resp.text().await.map_err(|e| transport(e, true))?;
+        let crate::http::Answer {
+            status,
+            headers,
+            body,
+        } = crate::exchange(req).await?;
+        let rate = rate_info(&headers, chrono::Utc::now().timestamp());
         let error = if (200..300).contains(&status) {
             ApiError::default()
         } else {

@@ -3,7 +3,6 @@
 
 use std::time::Duration;
 
-use reqwest::header::HeaderMap;
 use serde_json::Value;
 
 use crate::SendOutcome;
@@ -11,18 +10,6 @@ use crate::SendOutcome;
 /// How long a room rests after a 429 that carried no `Retry-After` (Slack's pace is
 /// about one message per second).
 pub const DEFAULT_ROOM_PAUSE: Duration = Duration::from_secs(1);
-
-/// `Retry-After` in whole seconds, as Slack sends it.
-pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    let secs = headers
-        .get(reqwest::header::RETRY_AFTER)?
-        .to_str()
-        .ok()?
-        .trim()
-        .parse::<u64>()
-        .ok()?;
-    Some(Duration::from_secs(secs))
-}
 
 /// A provider error body as short text (the first line, at most 200 characters).
 pub fn short(body: &str) -> String {

@@ -4,9 +4,9 @@
 
 use std::time::Duration;
 
-use reqwest::header::HeaderMap;
 use serde::Deserialize;
 
+use crate::http::scrub;
 use crate::SendOutcome;
 
 /// What a legacy connector answered (with 200) when Teams throttled it.
@@ -36,40 +36,6 @@ pub fn error_text(body: &str) -> String {
         Err(_) => body.to_string(),
     };
     scrub(&text)
-}
-
-/// Cuts a provider's error text to 300 characters with URLs and `sig`/`key`/`token`
-/// values removed: some error messages repeat the request URL, which carries the secret.
-pub fn scrub(text: &str) -> String {
-    let words: Vec<String> = text
-        .split(' ')
-        .map(|word| {
-            let lower = word.to_ascii_lowercase();
-            if lower.contains("http://") || lower.contains("https://") {
-                "<url>".to_string()
-            } else if ["sig=", "key=", "token="].iter().any(|k| lower.contains(k)) {
-                "<secret>".to_string()
-            } else {
-                word.to_string()
-            }
-        })
-        .collect();
-    words.join(" ").trim().chars().take(300).collect()
-}
-
-/// `Retry-After` as seconds or an HTTP date; `None` when absent or unreadable.
-pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    let value = headers
-        .get(reqwest::header::RETRY_AFTER)?
-        .to_str()
-        .ok()?
-        .trim();
-    if let Ok(secs) = value.parse::<u64>() {
-        return Some(Duration::from_secs(secs));
-    }
-    let at = chrono::DateTime::parse_from_rfc2822(value).ok()?;
-    let wait = at.timestamp() - chrono::Utc::now().timestamp();
-    Some(Duration::from_secs(u64::try_from(wait).unwrap_or(0)))
 }
 
 /// What the delivery engine should do with an answer.
@@ -134,24 +100,5 @@ mod tests {
         let text = error_text(leaky);
         assert!(!text.contains("SECRET"), "{text}");
         assert_eq!(text, "failed for <url> and <secret>");
-    }
-
-    #[test]
-    fn retry_after_reads_seconds_and_dates() {
-        let mut h = HeaderMap::new();
-        assert_eq!(retry_after(&h), None);
-        h.insert("retry-after", "12".parse().unwrap());
-        assert_eq!(retry_after(&h), Some(Duration::from_secs(12)));
-        h.insert(
-            "retry-after",
-            "Wed, 21 Oct 2015 07:28:00 GMT".parse().unwrap(),
-        );
-        assert_eq!(
-            retry_after(&h),
-            Some(Duration::ZERO),
-            "a past date means now"
-        );
-        h.insert("retry-after", "soon".parse().unwrap());
-        assert_eq!(retry_after(&h), None);
     }
 }

@@ -16,7 +16,7 @@ use serde_json::json;
 use tracing::{info, warn};
 use utoipa::ToSchema;
 
-use super::{owner_from_json, owner_json};
+use super::{internal, owner_from_json, owner_json, CallbackQuery};
 use crate::api::connections::{resolve_owner, ConnectionView};
 use crate::auth::Auth;
 use crate::error::{ApiError, ApiJson};
@@ -212,14 +212,6 @@ pub async fn authorize(
     ))
 }
 
-#[derive(Debug, Deserialize)]
-pub struct CallbackQuery {
-    code: Option<String>,
-    state: Option<String>,
-    error: Option<String>,
-    error_description: Option<String>,
-}
-
 fn oauth_failure(e: &OAuthError) -> Response {
     let status = match e {
         OAuthError::AccessDenied => StatusCode::FORBIDDEN,
@@ -347,14 +339,4 @@ pub async fn callback(State(state): State<AppState>, Query(q): Query<CallbackQue
         }
         Err(_) => internal(),
     }
-}
-
-fn internal() -> Response {
-    page(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        "エラーが発生しました",
-        "内部エラーが発生しました。しばらくしてからやり直してください。",
-        "Something went wrong",
-        "An internal error occurred. Please try again later.",
-    )
 }

@@ -12,11 +12,12 @@ use qrcode::QrCode;
 use renkei_core::model::{ConnectionKind, Owner, Provider};
 use renkei_providers::line::{self, LoginError};
 use renkei_store::connections::Connection;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::json;
 use tracing::info;
 use utoipa::ToSchema;
 
+use super::{internal, CallbackQuery};
 use crate::auth::Auth;
 use crate::error::{ApiError, ApiJson};
 use crate::pages::{esc, page, page_html};
@@ -196,14 +197,6 @@ pub async fn start(State(state): State<AppState>, Path(token): Path<String>) -> 
     Redirect::to(&url).into_response()
 }
 
-#[derive(Debug, Deserialize)]
-pub struct CallbackQuery {
-    code: Option<String>,
-    state: Option<String>,
-    error: Option<String>,
-    error_description: Option<String>,
-}
-
 fn login_failed(e: &LoginError) -> Response {
     let status = match e {
         LoginError::Denied { .. } => StatusCode::FORBIDDEN,
@@ -302,15 +295,5 @@ pub async fn callback(State(state): State<AppState>, Query(q): Query<CallbackQue
         &format!("{name}さんの LINE アカウントを連携しました。公式アカウントを友だち追加していれば、通知が LINE に届きます。"),
         "LINE is linked",
         &format!("{name}, your LINE account is linked. Notifications reach you on LINE while you have the official account as a friend."),
-    )
-}
-
-fn internal() -> Response {
-    page(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        "エラーが発生しました",
-        "内部エラーが発生しました。しばらくしてからやり直してください。",
-        "Something went wrong",
-        "An internal error occurred. Please try again later.",
     )
 }

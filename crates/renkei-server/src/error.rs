@@ -34,6 +34,15 @@ impl ApiError {
             format!("no {what} with this ID in your tenant"),
         )
     }
+    /// A failure of renkei's own (logged); the caller is told no more than that.
+    pub fn internal(what: impl std::fmt::Display) -> Self {
+        error!(error = %what, "internal error");
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "an internal error occurred; it has been logged",
+        )
+    }
     pub fn with_details(mut self, details: serde_json::Value) -> Self {
         self.details = Some(details);
         self
@@ -52,6 +61,9 @@ impl IntoResponse for ApiError {
 
 impl From<renkei_store::StoreError> for ApiError {
     fn from(e: renkei_store::StoreError) -> Self {
+        if let renkei_store::StoreError::InProgress(why) = e {
+            return ApiError::new(StatusCode::CONFLICT, "in_progress", why);
+        }
         error!(error = %e, "storage error");
         ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,

@@ -1,17 +1,24 @@
 //! Group commit for event intake. Concurrent requests hand their events to a writer task,
 //! which stores everything waiting in one transaction: one commit (one WAL append on SQLite)
 //! serves many requests. Each request still gets its answer only after the commit.
+//!
+//! A request with more deliveries than one chunk (a fan-out to thousands of members) does
+//! not go through the writer: it is written in chunks of short transactions from its own
+//! task, so the writer's commits for everyone else get the database between its chunks.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use renkei_store::events::{Accepted, NewEvent};
+use renkei_store::intake::CHUNK_DELIVERIES;
 use renkei_store::{Backend, Store, StoreError};
 use tokio::sync::{mpsc, oneshot};
 use tracing::warn;
 
 /// Events per transaction at most; beyond it the writer commits and starts another.
 const MAX_EVENTS_PER_COMMIT: usize = 2000;
+/// Deliveries per group commit at most, for the same reason.
+const MAX_DELIVERIES_PER_COMMIT: usize = CHUNK_DELIVERIES;
 
 struct Job {
     tenant: i64,
@@ -21,6 +28,7 @@ struct Job {
 
 #[derive(Clone)]
 pub struct Intake {
+    store: Store,
     writers: Arc<Vec<mpsc::Sender<Job>>>,
     next: Arc<AtomicUsize>,
 }
@@ -40,6 +48,7 @@ impl Intake {
             })
             .collect();
         Intake {
+            store,
             writers: Arc::new(writers),
             next: Arc::default(),
         }
@@ -50,6 +59,10 @@ impl Intake {
         tenant: i64,
         events: Vec<NewEvent>,
     ) -> Result<Vec<Accepted>, StoreError> {
+        let deliveries = deliveries_of(&events);
+        if deliveries > MAX_DELIVERIES_PER_COMMIT {
+            return self.store.insert_events_in_chunks(tenant, &events).await;
+        }
         let (reply, answer) = oneshot::channel();
         let i = self.next.fetch_add(1, Ordering::Relaxed) % self.writers.len();
         let closed = || StoreError::Conflict("the intake writer has stopped".into());
@@ -68,11 +81,13 @@ impl Intake {
 async fn writer(store: Store, mut rx: mpsc::Receiver<Job>) {
     while let Some(first) = rx.recv().await {
         let mut size = first.events.len();
+        let mut rows = deliveries_of(&first.events);
         let mut jobs = vec![first];
-        while size < MAX_EVENTS_PER_COMMIT {
+        while size < MAX_EVENTS_PER_COMMIT && rows < MAX_DELIVERIES_PER_COMMIT {
             match rx.try_recv() {
                 Ok(j) => {
                     size += j.events.len();
+                    rows += deliveries_of(&j.events);
                     jobs.push(j);
                 }
                 Err(_) => break,
@@ -105,4 +120,8 @@ async fn writer(store: Store, mut rx: mpsc::Receiver<Job>) {
             }
         }
     }
+}
+
+fn deliveries_of(events: &[NewEvent]) -> usize {
+    events.iter().map(|e| e.planned.len()).sum()
 }

@@ -36,7 +36,12 @@ pub struct AppState {
     /// Verifies confirmation links (the worker signs them with the same key).
     pub links: renkei_store::links::LinkSigner,
     pub(crate) tenants: Arc<Mutex<HashMap<String, Arc<Tenant>>>>,
+    /// The most deliveries one request (an event, or a whole batch) may make.
+    pub max_deliveries: usize,
 }
+
+/// Default for [`AppState::max_deliveries`] (`RENKEI_MAX_DELIVERIES_PER_REQUEST`).
+pub const DEFAULT_MAX_DELIVERIES: usize = 100_000;
 
 impl AppState {
     pub fn new(
@@ -55,6 +60,7 @@ impl AppState {
             intake,
             links,
             tenants: Arc::default(),
+            max_deliveries: DEFAULT_MAX_DELIVERIES,
         }
     }
 

@@ -1,44 +1,18 @@
-//! Events and their deliveries: written together in one transaction, so an accepted event
-//! always has its deliveries queued (or its skips recorded) durably.
+//! Reading events with their deliveries, attempts and clicks (writing them is
+//! [`crate::intake`]), cancelling what an event still has pending, confirmation links.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
-use renkei_core::routing::{Outcome, Planned};
 use serde::Serialize;
 use sqlx::Row;
 use utoipa::ToSchema;
 
-use crate::{list_placeholders, now_ms, values_placeholders, Result, Store, StoreError};
+use crate::{now_ms, Result, Store, StoreError};
 
 /// `events.kind` of a calendar change (absence sync): its body is the provider's payload.
 pub const KIND_CALENDAR: &str = "calendar";
 
-pub struct NewEvent {
-    /// `event` (routed) or `bulk_send` (rooms picked by hand).
-    pub kind: &'static str,
-    pub event_type: String,
-    pub idempotency_key: Option<String>,
-    /// The event's `to`, as JSON, kept for the event detail.
-    pub targets_json: String,
-    pub title: String,
-    pub body: String,
-    pub url: Option<String>,
-    /// When the confirmation link in the notice stops working; `None` = no link.
-    pub link_expires_at: Option<i64>,
-    /// Related notices share a thread where the tool has threads.
-    pub thread_key: Option<String>,
-    pub planned: Vec<Planned>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct Accepted {
-    pub id: i64,
-    /// True when the idempotency key named an event accepted earlier.
-    pub duplicate: bool,
-    /// Connections that got new pending deliveries (to wake their lanes).
-    #[serde(skip)]
-    pub connections: Vec<i64>,
-}
+pub use crate::intake::{Accepted, NewEvent};
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct EventDetail {
@@ -56,7 +30,35 @@ pub struct EventDetail {
     pub created_at: i64,
     /// When the confirmation links of this event stop working (Unix ms), if it has them.
     pub confirmation_link_expires_at: Option<i64>,
+    /// Every delivery of the event, by status (all pages).
+    #[schema(value_type = Object)]
+    pub delivery_counts: BTreeMap<String, i64>,
+    pub deliveries_total: i64,
+    /// One page of deliveries, oldest first.
     pub deliveries: Vec<DeliveryDetail>,
+    /// Pass as `after` for the next page of deliveries; absent on the last page.
+    pub next_deliveries_after: Option<i64>,
+}
+
+/// Which deliveries of an event to read: those with an ID above `after`, at most `limit`.
+#[derive(Debug, Clone, Copy)]
+pub struct DeliveryPage {
+    pub after: i64,
+    pub limit: i64,
+}
+
+impl DeliveryPage {
+    /// The most deliveries one page holds.
+    pub const MAX: i64 = 1000;
+}
+
+impl Default for DeliveryPage {
+    fn default() -> Self {
+        DeliveryPage {
+            after: 0,
+            limit: Self::MAX,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -132,145 +134,18 @@ pub struct AttemptDetail {
     pub error: Option<String>,
 }
 
-const DELIVERY_COLS: usize = 14;
-
 impl Store {
-    /// Stores events with their planned deliveries in one transaction. An event whose
-    /// idempotency key is already known is not stored again: its first ID is returned.
-    pub async fn insert_events(&self, tenant: i64, events: &[NewEvent]) -> Result<Vec<Accepted>> {
-        let mut out = self.insert_event_groups(&[(tenant, events)]).await?;
-        Ok(out.pop().unwrap_or_default())
-    }
-
-    /// Several tenants' batches in one transaction (group commit): one answer per group.
-    pub async fn insert_event_groups(
+    /// An event of this tenant with one page of its deliveries and their attempts. An event
+    /// still being written (never acknowledged yet) is not shown.
+    pub async fn event_detail(
         &self,
-        groups: &[(i64, &[NewEvent])],
-    ) -> Result<Vec<Vec<Accepted>>> {
-        let now = now_ms();
-        let mut tx = self.write.begin().await?;
-        let mut answers = Vec::with_capacity(groups.len());
-        let mut seen_keys: HashMap<(i64, String), i64> = HashMap::new();
-        let mut rows: Vec<(i64, i64, &Planned)> = Vec::new();
-        for &(tenant, events) in groups {
-            let mut out = Vec::with_capacity(events.len());
-            for ev in events {
-                if let Some(key) = &ev.idempotency_key {
-                    let known = match seen_keys.get(&(tenant, key.clone())) {
-                        Some(id) => Some(*id),
-                        None => sqlx::query_scalar(
-                            "SELECT id FROM events WHERE tenant_id = $1 AND idempotency_key = $2",
-                        )
-                        .bind(tenant)
-                        .bind(key)
-                        .fetch_optional(&mut *tx)
-                        .await?,
-                    };
-                    if let Some(id) = known {
-                        out.push(Accepted {
-                            id,
-                            duplicate: true,
-                            connections: Vec::new(),
-                        });
-                        continue;
-                    }
-                }
-                let id: i64 = sqlx::query(
-                    "INSERT INTO events (tenant_id, type, idempotency_key, targets, title, body, url, created_at, kind, link_expires_at, thread_key) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
-                )
-                .bind(tenant)
-                .bind(&ev.event_type)
-                .bind(&ev.idempotency_key)
-                .bind(&ev.targets_json)
-                .bind(&ev.title)
-                .bind(&ev.body)
-                .bind(&ev.url)
-                .bind(now)
-                .bind(ev.kind)
-                .bind(ev.link_expires_at)
-                .bind(&ev.thread_key)
-                .fetch_one(&mut *tx)
-                .await?
-                .try_get(0)?;
-                if let Some(key) = &ev.idempotency_key {
-                    seen_keys.insert((tenant, key.clone()), id);
-                }
-                let mut connections = Vec::new();
-                for p in &ev.planned {
-                    if let Outcome::Send { connection_id, .. } = p.outcome {
-                        if !connections.contains(&connection_id) {
-                            connections.push(connection_id);
-                        }
-                    }
-                    rows.push((tenant, id, p));
-                }
-                out.push(Accepted {
-                    id,
-                    duplicate: false,
-                    connections,
-                });
-            }
-            answers.push(out);
-        }
-        // Multi-row inserts: one statement per few hundred deliveries.
-        for chunk in rows.chunks(400) {
-            let sql = format!(
-                "INSERT INTO deliveries (tenant_id, event_id, target, provider, connection_id, room, mentions, status, \
-                 reason_code, reason, reasons, created_at, updated_at, warnings) VALUES {}",
-                values_placeholders(chunk.len(), DELIVERY_COLS)
-            );
-            let mut q = sqlx::query(&sql);
-            for (tenant, event_id, p) in chunk {
-                let (conn, room, mentions, status, code, reason) = match &p.outcome {
-                    Outcome::Send {
-                        connection_id,
-                        room,
-                        mentions,
-                    } => (
-                        Some(*connection_id),
-                        Some(room.clone()),
-                        serde_json::to_string(mentions).expect("serialisable"),
-                        "pending",
-                        None,
-                        None,
-                    ),
-                    Outcome::Skip { code } => (
-                        None,
-                        None,
-                        "[]".to_string(),
-                        "skipped",
-                        Some(*code),
-                        p.reasons.last().cloned(),
-                    ),
-                };
-                q = q
-                    .bind(*tenant)
-                    .bind(*event_id)
-                    .bind(p.target.clone())
-                    .bind(p.provider.map(|pr| pr.as_str()))
-                    .bind(conn)
-                    .bind(room)
-                    .bind(mentions)
-                    .bind(status)
-                    .bind(code)
-                    .bind(reason)
-                    .bind(serde_json::to_string(&p.reasons).expect("serialisable"))
-                    .bind(now)
-                    .bind(now)
-                    .bind(serde_json::to_string(&p.warnings).expect("serialisable"));
-            }
-            q.execute(&mut *tx).await?;
-        }
-        tx.commit().await?;
-        Ok(answers)
-    }
-
-    /// An event of this tenant with its deliveries and their attempts.
-    pub async fn event_detail(&self, tenant: i64, id: i64) -> Result<Option<EventDetail>> {
+        tenant: i64,
+        id: i64,
+        page: DeliveryPage,
+    ) -> Result<Option<EventDetail>> {
         let Some(r) = sqlx::query(
             "SELECT id, type, idempotency_key, targets, title, body, url, created_at, kind, link_expires_at \
-             FROM events WHERE tenant_id = $1 AND id = $2",
+             FROM events WHERE tenant_id = $1 AND id = $2 AND state = 'accepted'",
         )
         .bind(tenant)
         .bind(id)
@@ -291,17 +166,35 @@ impl Store {
             created_at: r.try_get(7)?,
             kind: r.try_get(8)?,
             confirmation_link_expires_at: r.try_get(9)?,
+            delivery_counts: BTreeMap::new(),
+            deliveries_total: 0,
             deliveries: Vec::new(),
+            next_deliveries_after: None,
         };
-        let rows = sqlx::query(
-            "SELECT id, target, provider, connection_id, room, mentions, status, reason_code, reason, reasons, message_id, next_attempt_at, \
-             warnings FROM deliveries WHERE event_id = $1 AND tenant_id = $2 ORDER BY id",
+        let counts = sqlx::query(
+            "SELECT status, COUNT(*) FROM deliveries WHERE event_id = $1 AND tenant_id = $2 GROUP BY status",
         )
         .bind(id)
         .bind(tenant)
         .fetch_all(&self.read)
         .await?;
-        for r in rows {
+        for r in counts {
+            let n: i64 = r.try_get(1)?;
+            ev.deliveries_total += n;
+            ev.delivery_counts.insert(r.try_get(0)?, n);
+        }
+        let limit = page.limit.clamp(1, DeliveryPage::MAX);
+        let rows = sqlx::query(
+            "SELECT id, target, provider, connection_id, room, mentions, status, reason_code, reason, reasons, message_id, next_attempt_at, \
+             warnings FROM deliveries WHERE event_id = $1 AND tenant_id = $2 AND id > $3 ORDER BY id LIMIT $4",
+        )
+        .bind(id)
+        .bind(tenant)
+        .bind(page.after)
+        .bind(limit + 1)
+        .fetch_all(&self.read)
+        .await?;
+        for r in rows.iter().take(limit as usize) {
             let status: String = r.try_get(6)?;
             let next: i64 = r.try_get(11)?;
             ev.deliveries.push(DeliveryDetail {
@@ -325,49 +218,58 @@ impl Store {
                 clicks: Vec::new(),
             });
         }
-        if !ev.deliveries.is_empty() {
-            let sql = format!(
-                "SELECT delivery_id, started_at, latency_ms, http_status, outcome, error FROM attempts \
-                 WHERE delivery_id IN ({}) ORDER BY id",
-                list_placeholders(1, ev.deliveries.len())
-            );
-            let mut q = sqlx::query(&sql);
-            for d in &ev.deliveries {
-                q = q.bind(d.id);
-            }
-            let index: HashMap<i64, usize> = ev
-                .deliveries
-                .iter()
-                .enumerate()
-                .map(|(i, d)| (d.id, i))
-                .collect();
-            for r in q.fetch_all(&self.read).await? {
-                let did: i64 = r.try_get(0)?;
-                if let Some(&i) = index.get(&did) {
-                    ev.deliveries[i].attempts.push(AttemptDetail {
-                        at: r.try_get(1)?,
-                        latency_ms: r.try_get(2)?,
-                        http_status: r.try_get(3)?,
-                        outcome: r.try_get(4)?,
-                        error: r.try_get(5)?,
-                    });
-                }
+        let (Some(first), Some(last)) = (ev.deliveries.first(), ev.deliveries.last()) else {
+            return Ok(Some(ev));
+        };
+        let (first, last) = (first.id, last.id);
+        if rows.len() as i64 > limit {
+            ev.next_deliveries_after = Some(last);
+        }
+        let index: HashMap<i64, usize> = ev
+            .deliveries
+            .iter()
+            .enumerate()
+            .map(|(i, d)| (d.id, i))
+            .collect();
+        // By range, not by a list of IDs: a page never binds more than four values.
+        let attempts = sqlx::query(
+            "SELECT a.delivery_id, a.started_at, a.latency_ms, a.http_status, a.outcome, a.error \
+             FROM attempts a JOIN deliveries d ON d.id = a.delivery_id \
+             WHERE d.event_id = $1 AND d.tenant_id = $2 AND d.id BETWEEN $3 AND $4 ORDER BY a.id",
+        )
+        .bind(id)
+        .bind(tenant)
+        .bind(first)
+        .bind(last)
+        .fetch_all(&self.read)
+        .await?;
+        for r in attempts {
+            if let Some(&i) = index.get(&r.try_get::<i64, _>(0)?) {
+                ev.deliveries[i].attempts.push(AttemptDetail {
+                    at: r.try_get(1)?,
+                    latency_ms: r.try_get(2)?,
+                    http_status: r.try_get(3)?,
+                    outcome: r.try_get(4)?,
+                    error: r.try_get(5)?,
+                });
             }
         }
-        if !ev.deliveries.is_empty() {
-            let rows = sqlx::query("SELECT delivery_id, at, user_agent FROM clicks WHERE event_id = $1 AND tenant_id = $2 ORDER BY id")
-                .bind(id)
-                .bind(tenant)
-                .fetch_all(&self.read)
-                .await?;
-            for r in rows {
-                let did: i64 = r.try_get(0)?;
-                if let Some(d) = ev.deliveries.iter_mut().find(|d| d.id == did) {
-                    d.clicks.push(ClickDetail {
-                        at: r.try_get(1)?,
-                        user_agent: r.try_get(2)?,
-                    });
-                }
+        let clicks = sqlx::query(
+            "SELECT delivery_id, at, user_agent FROM clicks \
+             WHERE event_id = $1 AND tenant_id = $2 AND delivery_id BETWEEN $3 AND $4 ORDER BY id",
+        )
+        .bind(id)
+        .bind(tenant)
+        .bind(first)
+        .bind(last)
+        .fetch_all(&self.read)
+        .await?;
+        for r in clicks {
+            if let Some(&i) = index.get(&r.try_get::<i64, _>(0)?) {
+                ev.deliveries[i].clicks.push(ClickDetail {
+                    at: r.try_get(1)?,
+                    user_agent: r.try_get(2)?,
+                });
             }
         }
         Ok(Some(ev))

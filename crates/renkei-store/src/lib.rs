@@ -10,10 +10,13 @@ pub mod absences;
 pub mod connections;
 pub mod directory;
 pub mod events;
+pub mod exclusive;
 pub mod flows;
+pub mod intake;
 pub mod links;
 pub mod queue;
 pub mod secrets;
+pub mod settle;
 pub mod signals;
 pub mod tenants;
 
@@ -40,6 +43,9 @@ pub enum StoreError {
     Conflict(String),
     #[error("stored data is malformed: {0}")]
     Corrupt(String),
+    /// The same thing is being written by another request right now: ask again shortly.
+    #[error("{0}")]
+    InProgress(String),
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

@@ -119,9 +119,11 @@ impl Store {
         Ok(())
     }
 
-    /// On SQLite only one process can own the database, so leases left by a killed process
-    /// are stale by definition: drop them at start instead of waiting for them to expire.
-    pub async fn reset_leases_if_single_node(&self) -> Result<()> {
+    /// On SQLite only one process can own the database (the node holds its
+    /// [`ExclusiveLock`](crate::exclusive::ExclusiveLock), asked for here as proof), so
+    /// leases left by a killed process are stale by definition: drop them at start instead of
+    /// waiting for them to expire. On PostgreSQL leases expire on their own.
+    pub async fn reset_stale_leases(&self, _owner: &crate::exclusive::ExclusiveLock) -> Result<()> {
         if self.backend == Backend::Sqlite {
             sqlx::query("DELETE FROM lane_leases")
                 .execute(&self.write)

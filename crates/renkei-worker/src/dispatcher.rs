@@ -1,17 +1,20 @@
 //! Finds lanes with work, leases them, and runs one task per leased lane.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 use parking_lot::Mutex;
+use renkei_store::exclusive::ExclusiveLock;
 use renkei_store::signals::LaneSignal;
 use renkei_store::Store;
 use tokio::sync::{watch, Notify};
 use tokio::task::JoinHandle;
 use tracing::{debug, info, warn};
 
+use crate::backoff::IdleBackoff;
 use crate::lane::{self, LaneHandle};
 use crate::{Registry, WorkerConfig};
 
@@ -20,9 +23,26 @@ pub struct Dispatcher {
     pub(crate) providers: Registry,
     pub(crate) config: WorkerConfig,
     lanes: Mutex<HashMap<i64, LaneHandle>>,
+    idle: Mutex<IdleBackoff>,
     scan: Notify,
     pub(crate) stop: watch::Sender<bool>,
+    stats: DispatcherStats,
 }
+
+/// Counters for tests, metrics and health.
+#[derive(Debug, Default)]
+pub struct DispatcherStats {
+    /// Looks for lanes with work.
+    pub scans: AtomicU64,
+    /// Lanes started on this node.
+    pub lanes_started: AtomicU64,
+}
+
+/// A write interrupted by a crash on another PostgreSQL node is removed once it is this old
+/// (no live write of one request takes anywhere near as long).
+const ABANDONED_WRITE_AFTER: Duration = Duration::from_secs(15 * 60);
+/// How often a node looks for such writes.
+const RECOVER_EVERY: Duration = Duration::from_secs(60);
 
 impl Dispatcher {
     pub fn new(store: Store, providers: Registry, config: WorkerConfig) -> Arc<Self> {
@@ -31,8 +51,10 @@ impl Dispatcher {
             providers,
             config,
             lanes: Mutex::new(HashMap::new()),
+            idle: Mutex::new(IdleBackoff::default()),
             scan: Notify::new(),
             stop: watch::channel(false).0,
+            stats: DispatcherStats::default(),
         })
     }
 
@@ -40,14 +62,36 @@ impl Dispatcher {
         &self.config.node_id
     }
 
+    pub fn stats(&self) -> &DispatcherStats {
+        &self.stats
+    }
+
     /// Starts the scan loop. Returns its handle; [`Dispatcher::shutdown`] ends it.
-    pub async fn start(self: &Arc<Self>) -> JoinHandle<()> {
-        if let Err(e) = self.store.reset_leases_if_single_node().await {
-            warn!(error = %e, "could not clear stale lane leases");
+    ///
+    /// `exclusive` is the node's lock on a SQLite database: only with it are the leases a
+    /// killed process left behind dropped at once (without it they expire after their TTL).
+    pub async fn start(self: &Arc<Self>, exclusive: Option<&ExclusiveLock>) -> JoinHandle<()> {
+        if let Some(lock) = exclusive {
+            if let Err(e) = self.store.reset_stale_leases(lock).await {
+                warn!(error = %e, "could not clear stale lane leases");
+            }
         }
+        // With the database to ourselves every unfinished write is a crash's leftover;
+        // otherwise only old ones are (another node may be writing right now).
+        let writing_before = match exclusive {
+            Some(_) => renkei_store::now_ms() + 1,
+            None => renkei_store::now_ms() - ABANDONED_WRITE_AFTER.as_millis() as i64,
+        };
+        self.recover_intake(writing_before).await;
         self.listen_for_signals().await;
         let this = self.clone();
         tokio::spawn(async move { this.run().await })
+    }
+
+    async fn recover_intake(&self, writing_before: i64) {
+        if let Err(e) = self.store.recover_intake(writing_before).await {
+            warn!(error = %e, "could not recover interrupted event writes; will try again");
+        }
     }
 
     /// Other nodes' changes that concern our lanes (PostgreSQL only).
@@ -81,6 +125,10 @@ impl Dispatcher {
     /// New deliveries for these connections were committed: get their lanes going. Returns
     /// the connections with no lane on this node (another node may hold it: tell it).
     pub fn wake(&self, connections: &[i64]) -> Vec<i64> {
+        {
+            let mut idle = self.idle.lock();
+            connections.iter().for_each(|c| idle.woken(*c));
+        }
         let lanes = self.lanes.lock();
         let mut elsewhere = Vec::new();
         for c in connections {
@@ -116,10 +164,16 @@ impl Dispatcher {
         }
     }
 
-    pub(crate) fn lane_finished(&self, connection: i64) {
+    /// A lane ended; `progressed`: it sent or settled something.
+    pub(crate) fn lane_finished(&self, connection: i64, progressed: bool) {
         self.lanes.lock().remove(&connection);
-        // Work may have arrived between the lane's last look and now.
-        self.scan.notify_one();
+        self.idle
+            .lock()
+            .finished(connection, progressed, Instant::now());
+        if progressed {
+            // Work may have arrived between the lane's last look and now.
+            self.scan.notify_one();
+        }
     }
 
     /// Stops taking work, lets sends in flight finish (up to the grace period), commits
@@ -151,6 +205,7 @@ impl Dispatcher {
         let mut stop = self.stop.subscribe();
         let renew_every = self.config.lease_ttl / 3;
         let mut last_renew = Instant::now();
+        let mut last_recover = Instant::now();
         loop {
             if *stop.borrow() {
                 break;
@@ -159,6 +214,13 @@ impl Dispatcher {
                 self.renew().await;
                 last_renew = Instant::now();
             }
+            if last_recover.elapsed() >= RECOVER_EVERY {
+                let before = renkei_store::now_ms() - ABANDONED_WRITE_AFTER.as_millis() as i64;
+                self.recover_intake(before).await;
+                self.idle.lock().prune(Instant::now());
+                last_recover = Instant::now();
+            }
+            self.stats.scans.fetch_add(1, Ordering::Relaxed);
             self.claim_new_lanes().await;
             tokio::select! {
                 _ = self.scan.notified() => {}
@@ -195,8 +257,9 @@ impl Dispatcher {
             }
         };
         let ttl = self.config.lease_ttl.as_millis() as i64;
+        let now = Instant::now();
         for conn in candidates {
-            if self.lanes.lock().contains_key(&conn) {
+            if self.lanes.lock().contains_key(&conn) || !self.idle.lock().may_claim(conn, now) {
                 continue;
             }
             match self.store.claim_lane(conn, &self.config.node_id, ttl).await {
@@ -204,6 +267,7 @@ impl Dispatcher {
                     // Spawn under the lock so the lane cannot finish before it is registered.
                     let mut lanes = self.lanes.lock();
                     lanes.insert(conn, lane::spawn(self.clone(), conn));
+                    self.stats.lanes_started.fetch_add(1, Ordering::Relaxed);
                 }
                 Ok(false) => {}
                 Err(e) => warn!(error = %e, connection = conn, "could not claim lane"),

@@ -42,11 +42,15 @@ pub(crate) fn spawn(dispatcher: Arc<Dispatcher>, connection: i64) -> LaneHandle 
     let task = tokio::spawn(
         async move {
             let d = dispatcher.clone();
-            if let Err(e) = Lane::run(dispatcher, connection, w, r, stop_rx).await {
-                warn!(error = %e, "lane stopped on a database error; it will be picked up again");
-            }
+            let progressed = match Lane::run(dispatcher, connection, w, r, stop_rx).await {
+                Ok(progressed) => progressed,
+                Err(e) => {
+                    warn!(error = %e, "lane stopped on a database error; it will be picked up again");
+                    false
+                }
+            };
             let _ = d.store.release_lane(connection, &d.config.node_id).await;
-            d.lane_finished(connection);
+            d.lane_finished(connection, progressed);
         }
         .instrument(span),
     );
@@ -86,6 +90,8 @@ struct Lane {
     /// Highest delivery ID fetched so far.
     max_seen: i64,
     last_check: Instant,
+    /// Sent or settled something: the dispatcher may claim the lane again at once.
+    progressed: bool,
 }
 
 /// What the lane must read from the queue before its next round.
@@ -114,13 +120,21 @@ impl Lane {
         wake: Arc<Notify>,
         resync: Arc<std::sync::atomic::AtomicBool>,
         mut stop: watch::Receiver<bool>,
-    ) -> renkei_store::Result<()> {
+    ) -> renkei_store::Result<bool> {
         let Some((conn, creds)) = dispatcher.store.connection_for_worker(connection).await? else {
-            return Ok(()); // deleted or broken meanwhile: its deliveries were settled then
+            // Deleted or broken: what it still has pending can never be sent.
+            let settled = dispatcher.store.settle_dead_connection(connection).await?;
+            if settled > 0 {
+                info!(
+                    settled,
+                    "settled deliveries left for a connection that is gone"
+                );
+            }
+            return Ok(settled > 0);
         };
         let Some(provider) = dispatcher.providers.get(conn.provider) else {
             warn!(provider = %conn.provider, "no client for this provider on this node");
-            return Ok(());
+            return Ok(false);
         };
         let limits = provider.limits();
         let mut lane = Lane {
@@ -140,6 +154,7 @@ impl Lane {
             more_in_db: false,
             max_seen: 0,
             last_check: Instant::now(),
+            progressed: false,
             provider,
             dispatcher,
         };
@@ -206,7 +221,7 @@ impl Lane {
         if matches!(outcome, Stop::Requested) {
             info!("lane stopped");
         }
-        Ok(())
+        Ok(lane.progressed)
     }
 
     fn apply_pause(&mut self, paused_until_ms: i64) {
@@ -224,6 +239,11 @@ impl Lane {
         let store = self.dispatcher.store.clone();
         let Some((conn, creds)) = store.connection_for_worker(self.connection).await? else {
             self.queue.clear();
+            // Settled by whoever deleted or broke it, but rows committed since (or by an
+            // older version) are settled here.
+            if store.settle_dead_connection(self.connection).await? > 0 {
+                self.progressed = true;
+            }
             return Ok(false);
         };
         self.credentials = Arc::new(creds);
@@ -389,6 +409,7 @@ impl Lane {
         still_in_flight: usize,
     ) -> renkei_store::Result<bool> {
         let answered = Instant::now();
+        self.progressed = true;
         self.busy_rooms.remove(&d.room);
         let room_window = self.room_windows.get_mut(&d.room);
         if res.reached_provider {

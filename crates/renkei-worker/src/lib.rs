@@ -2,6 +2,7 @@
 //! per credential) from the database and runs each lane as a task that sends within the
 //! provider's limits, keeps order per room, retries, and records every attempt.
 
+mod backoff;
 mod credentials;
 mod direct;
 mod dispatcher;
@@ -13,7 +14,7 @@ use renkei_core::retry::RetryPolicy;
 use renkei_store::links::LinkSigner;
 
 pub use credentials::StoredCredentials;
-pub use dispatcher::Dispatcher;
+pub use dispatcher::{Dispatcher, DispatcherStats};
 pub use renkei_providers::Registry;
 
 #[derive(Debug, Clone)]

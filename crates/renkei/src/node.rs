@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use renkei_server::AppState;
+use renkei_store::exclusive::{sqlite_file, ExclusiveLock};
 use renkei_store::{SecretBox, Store};
 use renkei_worker::{Dispatcher, Registry, StoredCredentials};
 use tokio::sync::oneshot;
@@ -22,12 +23,7 @@ pub fn load_secret_box(settings: &Settings) -> anyhow::Result<SecretBox> {
     }
     let path = settings.data_dir.join("secret.key");
     if !path.exists() {
-        std::fs::create_dir_all(&settings.data_dir).with_context(|| {
-            format!(
-                "cannot create the data directory {}",
-                settings.data_dir.display()
-            )
-        })?;
+        create_private_dir(&settings.data_dir)?;
         write_private(&path, &SecretBox::generate_base64())?;
         info!(path = %path.display(), "generated a new master key for secrets at rest; back it up with the database");
     }
@@ -35,6 +31,45 @@ pub fn load_secret_box(settings: &Settings) -> anyhow::Result<SecretBox> {
         .with_context(|| format!("cannot read {}", path.display()))?;
     SecretBox::from_base64(&text)
         .with_context(|| format!("{} is not a usable master key", path.display()))
+}
+
+/// The data directory holds the master key and the database: only its owner may enter it.
+/// An existing directory keeps the permissions its operator gave it.
+fn create_private_dir(dir: &Path) -> anyhow::Result<()> {
+    if dir.exists() {
+        return Ok(());
+    }
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    builder
+        .create(dir)
+        .with_context(|| format!("cannot create the data directory {}", dir.display()))
+}
+
+/// Creates the SQLite file as 0600 (or narrows an existing one) before SQLite opens it:
+/// SQLite gives its `-wal` and `-shm` files the database file's permissions.
+fn make_private_file(db: &Path) -> anyhow::Result<()> {
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    opts.open(db)
+        .with_context(|| format!("cannot create the database file {}", db.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(db, std::fs::Permissions::from_mode(0o600))
+            .with_context(|| format!("cannot restrict {} to its owner", db.display()))?;
+    }
+    Ok(())
 }
 
 fn write_private(path: &Path, content: &str) -> anyhow::Result<()> {
@@ -57,12 +92,10 @@ fn write_private(path: &Path, content: &str) -> anyhow::Result<()> {
 pub async fn open_store(settings: &Settings) -> anyhow::Result<Store> {
     let url = settings.database_url();
     if settings.uses_sqlite() {
-        std::fs::create_dir_all(&settings.data_dir).with_context(|| {
-            format!(
-                "cannot create the data directory {}",
-                settings.data_dir.display()
-            )
-        })?;
+        create_private_dir(&settings.data_dir)?;
+        if let Some(db) = sqlite_file(&url) {
+            make_private_file(&db)?;
+        }
     }
     let store = Store::connect(&url, load_secret_box(settings)?)
         .await
@@ -81,11 +114,21 @@ pub struct Node {
     stop_http: Option<oneshot::Sender<()>>,
     http: JoinHandle<std::io::Result<()>>,
     workers: JoinHandle<()>,
+    /// Held until the node is dropped (SQLite only).
+    _exclusive: Option<ExclusiveLock>,
 }
 
 impl Node {
     /// Starts a node on `settings.listen` (port 0 picks a free port).
     pub async fn start(settings: &Settings) -> anyhow::Result<Node> {
+        // Before anything touches the database: a second node on one SQLite file would
+        // steal the first one's lanes and send their backlog again.
+        let exclusive = if settings.uses_sqlite() {
+            create_private_dir(&settings.data_dir)?;
+            ExclusiveLock::for_database_url(&settings.database_url())?
+        } else {
+            None
+        };
         let store = open_store(settings).await?;
         let listener = tokio::net::TcpListener::bind(settings.listen)
             .await
@@ -105,17 +148,18 @@ impl Node {
         worker_config.links = Some(links.clone());
         let dispatcher = Dispatcher::new(store.clone(), providers.clone(), worker_config);
         let workers = if settings.workers {
-            dispatcher.start().await
+            dispatcher.start(exclusive.as_ref()).await
         } else {
             tokio::spawn(async {})
         };
-        let state = AppState::new(
+        let mut state = AppState::new(
             store.clone(),
             dispatcher.clone(),
             providers,
             links,
             &public_url,
         );
+        state.max_deliveries = settings.max_deliveries_per_request;
         let (tx, rx) = oneshot::channel::<()>();
         let http = tokio::spawn(renkei_server::serve(listener, state, async move {
             let _ = rx.await;
@@ -128,6 +172,7 @@ impl Node {
             stop_http: Some(tx),
             http,
             workers,
+            _exclusive: exclusive,
         })
     }
 

@@ -75,6 +75,10 @@ pub struct Settings {
     /// separately or to measure it alone).
     #[arg(long, env = "RENKEI_WORKERS", default_value_t = true, action = clap::ArgAction::Set)]
     pub workers: bool,
+    /// The most deliveries one request (an event, or a whole batch) may make; more is refused
+    /// with `too_many_recipients`. Each is a row written at intake and kept in the log.
+    #[arg(long, env = "RENKEI_MAX_DELIVERIES_PER_REQUEST", default_value_t = renkei_server::DEFAULT_MAX_DELIVERIES)]
+    pub max_deliveries_per_request: usize,
     /// Name of this node in leases and attempt logs (default: random).
     #[arg(long, env = "RENKEI_NODE_ID")]
     pub node_id: Option<String>,

@@ -5,7 +5,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use renkei_core::ids;
 use renkei_core::routing::{Outcome, Planned};
-use renkei_store::events::NewEvent;
+use renkei_store::events::{DeliveryPage, NewEvent};
 use renkei_store::signals::LaneSignal;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -16,6 +16,8 @@ use crate::error::{ApiError, ApiJson};
 use crate::AppState;
 
 const MAX_ROOMS: usize = 1000;
+// A bulk send's progress is read as one page of deliveries.
+const _: () = assert!(MAX_ROOMS as i64 <= DeliveryPage::MAX);
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -121,11 +123,11 @@ pub async fn create(
 async fn progress_of(state: &AppState, tenant: i64, id: i64) -> Result<BulkSendProgress, ApiError> {
     let ev = state
         .store
-        .event_detail(tenant, id)
+        .event_detail(tenant, id, DeliveryPage::default()) // MAX_ROOMS fit one page
         .await?
         .filter(|e| e.kind == "bulk_send")
         .ok_or_else(|| ApiError::not_found("bulk send"))?;
-    let count = |s: &str| ev.deliveries.iter().filter(|d| d.status == s).count();
+    let count = |s: &str| ev.delivery_counts.get(s).copied().unwrap_or(0) as usize;
     let rooms = ev
         .deliveries
         .iter()
@@ -143,7 +145,7 @@ async fn progress_of(state: &AppState, tenant: i64, id: i64) -> Result<BulkSendP
         .collect();
     Ok(BulkSendProgress {
         id,
-        total: ev.deliveries.len(),
+        total: ev.deliveries_total as usize,
         pending: count("pending"),
         delivered: count("delivered"),
         failed: count("failed"),
@@ -185,7 +187,7 @@ pub async fn cancel(
         .await?;
     let connections: Vec<i64> = state
         .store
-        .event_detail(auth.id(), id)
+        .event_detail(auth.id(), id, DeliveryPage::default())
         .await?
         .map(|e| {
             e.deliveries

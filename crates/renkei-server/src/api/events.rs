@@ -1,14 +1,14 @@
 //! Event intake (single and batch) and the event detail with deliveries and attempts.
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use renkei_core::model::DeliveryMode;
 use renkei_core::routing::{self, EventKind, Outcome, Planned, Targets};
 use renkei_store::directory::EventPolicy;
-use renkei_store::events::{Accepted, EventDetail, NewEvent};
+use renkei_store::events::{Accepted, DeliveryPage, EventDetail, NewEvent};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 
 use super::parse_id;
 use crate::auth::Auth;
@@ -16,6 +16,8 @@ use crate::error::{ApiError, ApiJson};
 use crate::AppState;
 
 pub const MAX_BATCH: usize = 1000;
+/// Requests naming this few groups and members (and not the whole tenant) are routed inline.
+const SMALL_ROUTING: usize = 50;
 const MAX_TITLE_CHARS: usize = 1000;
 const MAX_BODY_CHARS: usize = 60_000;
 
@@ -179,20 +181,50 @@ async fn route(
         v.dedup();
     }
     let (snapshot, policies) = state.store.snapshot(tenant, &all).await?;
-    let mut out = Vec::with_capacity(events.len());
+    let mut jobs = Vec::with_capacity(events.len());
+    let mut chosen = Vec::with_capacity(events.len());
     for ev in events {
         let policy = policies.of(&ev.event_type);
         let mode = match &ev.delivery {
             Some(d) => parse_delivery(d)?,
             None => policy.mode,
         };
-        let kind = EventKind {
-            event_type: &ev.event_type,
-            mode,
-        };
-        out.push((routing::plan(&snapshot, &targets(&ev.to), kind), policy));
+        jobs.push((targets(&ev.to), ev.event_type.clone(), mode));
+        chosen.push(policy);
     }
-    Ok(out)
+    let plan_all = move || {
+        jobs.iter()
+            .map(|(to, event_type, mode)| {
+                let kind = EventKind {
+                    event_type,
+                    mode: *mode,
+                };
+                routing::plan(&snapshot, to, kind)
+            })
+            .collect::<Vec<_>>()
+    };
+    // Planning a fan-out to thousands of members takes milliseconds of CPU: off the threads
+    // that answer everyone else's requests.
+    let planned = if all.tenant || all.groups.len() + all.members.len() > SMALL_ROUTING {
+        tokio::task::spawn_blocking(plan_all)
+            .await
+            .map_err(|e| ApiError::internal(format!("routing failed: {e}")))?
+    } else {
+        plan_all()
+    };
+    let total: usize = planned.iter().map(Vec::len).sum();
+    if total > state.max_deliveries {
+        return Err(ApiError::unprocessable(
+            "too_many_recipients",
+            format!(
+                "this request would make {total} deliveries; one request may make at most {}. \
+                 Split the recipients over several events (e.g. one per group)",
+                state.max_deliveries
+            ),
+        )
+        .with_details(json!({"deliveries": total, "max": state.max_deliveries})));
+    }
+    Ok(planned.into_iter().zip(chosen).collect())
 }
 
 /// Validates every event (all or nothing), routes them against one snapshot of the tenant,
@@ -292,18 +324,39 @@ pub async fn create_batch(
     ))
 }
 
-/// The event with each delivery's destination, status, reason, route and attempts.
-#[utoipa::path(get, path = "/api/v1/events/{id}", params(("id" = i64, Path)),
-    responses((status = 200, body = EventDetail), (status = 404)))]
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct DeliveryPageQuery {
+    /// Deliveries with an ID above this one (the previous page's `next_deliveries_after`).
+    pub after: Option<i64>,
+    /// Deliveries per page, 1 to 1,000 (default 1,000).
+    pub limit: Option<i64>,
+}
+
+/// The event with each delivery's destination, status, reason, route and attempts, a page of
+/// deliveries at a time (counts by status cover them all).
+#[utoipa::path(get, path = "/api/v1/events/{id}", params(("id" = i64, Path), DeliveryPageQuery),
+    responses((status = 200, body = EventDetail), (status = 404), (status = 422)))]
 pub async fn show(
     State(state): State<AppState>,
     auth: Auth,
     Path(id): Path<String>,
+    Query(q): Query<DeliveryPageQuery>,
 ) -> Result<ApiJson<EventDetail>, ApiError> {
     let id = parse_id(&id, "event")?;
+    let limit = q.limit.unwrap_or(DeliveryPage::MAX);
+    if !(1..=DeliveryPage::MAX).contains(&limit) {
+        return Err(ApiError::unprocessable(
+            "invalid_limit",
+            format!("`limit` must be 1 to {}; got {limit}", DeliveryPage::MAX),
+        ));
+    }
+    let page = DeliveryPage {
+        after: q.after.unwrap_or(0),
+        limit,
+    };
     let ev = state
         .store
-        .event_detail(auth.id(), id)
+        .event_detail(auth.id(), id, page)
         .await?
         .ok_or_else(|| ApiError::not_found("event"))?;
     Ok(ApiJson(ev))

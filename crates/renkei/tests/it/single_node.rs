@@ -96,9 +96,28 @@ async fn second_serve_on_one_data_directory_exits_with_the_reason() {
             .unwrap(),
     );
     wait_healthy(port).await;
-    let out = serve(free_port()).output().unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success(), "the second node started: {stderr}");
+    // It must exit on its own; one that keeps running is killed and reported.
+    let mut second = Proc(
+        serve(free_port())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = second.0.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the second node started and kept running"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(second.0.stderr.as_mut().unwrap(), &mut stderr).unwrap();
+    assert!(!status.success(), "the second node started: {stderr}");
     assert!(stderr.contains("already serving"), "{stderr}");
     assert!(stderr.contains("RENKEI_DATABASE_URL=postgres"), "{stderr}");
     // The first node still answers.

@@ -143,7 +143,10 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(api::healthz))
         .route("/api/openapi.json", get(openapi::serve))
-        .route("/c/{token}", get(api::links::open))
+        .route(
+            "/c/{token}",
+            get(api::links::open).post(api::links::confirm),
+        )
         .route("/link/line/callback", get(flows::line_link::callback))
         .route("/link/line/{token}", get(flows::line_link::show_page))
         .route("/link/line/{token}/start", get(flows::line_link::start))

@@ -7,6 +7,7 @@ mod helpers;
 mod api;
 mod bulk_and_links;
 mod cli;
+mod confirmation_links;
 mod connections;
 mod delivery;
 mod durability;

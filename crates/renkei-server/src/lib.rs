@@ -87,7 +87,7 @@ pub fn router(state: AppState) -> Router {
             "/settings",
             put(api::directory::put_settings).get(api::directory::get_settings),
         )
-        .route("/route-preview", post(api::events::preview))
+        .route("/route-preview", post(api::preview::preview))
         .route("/bulk-sends", post(api::bulk::create))
         .route("/bulk-sends/{id}", get(api::bulk::show))
         .route("/bulk-sends/{id}/cancel", post(api::bulk::cancel))

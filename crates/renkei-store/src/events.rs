@@ -377,6 +377,17 @@ impl Store {
         Ok(done.rows_affected())
     }
 
+    /// The event an idempotency key already names in this tenant, if any.
+    pub async fn event_by_idempotency_key(&self, tenant: i64, key: &str) -> Result<Option<i64>> {
+        Ok(sqlx::query_scalar(
+            "SELECT id FROM events WHERE tenant_id = $1 AND idempotency_key = $2",
+        )
+        .bind(tenant)
+        .bind(key)
+        .fetch_optional(&self.read)
+        .await?)
+    }
+
     /// Counts deliveries per status (all tenants): for benchmarks, tests and health.
     pub async fn delivery_counts(&self) -> Result<HashMap<String, i64>> {
         let rows = sqlx::query("SELECT status, COUNT(*) FROM deliveries GROUP BY status")

@@ -13,6 +13,7 @@ mod delivery;
 mod durability;
 mod line_providers;
 mod oauth_and_hooks;
+mod preview;
 mod routing;
 mod scenarios;
 mod webhook_providers;

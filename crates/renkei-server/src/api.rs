@@ -9,6 +9,7 @@ pub mod events;
 pub mod imports;
 pub mod inbound;
 pub mod links;
+pub mod preview;
 pub mod providers;
 
 use axum::http::StatusCode;

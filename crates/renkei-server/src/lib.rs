@@ -93,7 +93,7 @@ pub fn router(state: AppState) -> Router {
             "/settings",
             put(api::directory::put_settings).get(api::directory::get_settings),
         )
-        .route("/route-preview", post(api::events::preview))
+        .route("/route-preview", post(api::preview::preview))
         .route("/bulk-sends", post(api::bulk::create))
         .route("/bulk-sends/{id}", get(api::bulk::show))
         .route("/bulk-sends/{id}/cancel", post(api::bulk::cancel))
@@ -149,7 +149,10 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(api::healthz))
         .route("/api/openapi.json", get(openapi::serve))
-        .route("/c/{token}", get(api::links::open))
+        .route(
+            "/c/{token}",
+            get(api::links::open).post(api::links::confirm),
+        )
         .route("/link/line/callback", get(flows::line_link::callback))
         .route("/link/line/{token}", get(flows::line_link::show_page))
         .route("/link/line/{token}/start", get(flows::line_link::start))

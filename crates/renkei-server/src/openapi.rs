@@ -22,7 +22,7 @@ use crate::api;
         api::events::create,
         api::events::create_batch,
         api::events::show,
-        api::events::preview,
+        api::preview::preview,
         api::directory::get_member,
         api::directory::get_preferences,
         api::directory::put_preferences,

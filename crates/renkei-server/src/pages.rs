@@ -1,8 +1,12 @@
 //! Small bilingual (ja/en) HTML pages for people who arrive in a browser: confirmation
 //! links, OAuth and LINE Login results, member link pages. The web UI will restyle them.
 
+pub mod lang;
+
 use axum::http::{header, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
+
+pub use lang::Lang;
 
 /// Escapes text for HTML.
 pub fn esc(s: &str) -> String {
@@ -37,6 +41,43 @@ pub fn page_html(
          <body><h1>{ja_title}</h1><p>{ja_html}</p><h1 class=\"en\" lang=\"en\">{en_title}</h1><p class=\"en\" lang=\"en\">{en_html}</p>{extra}</body></html>"
     );
     (status, [(header::CACHE_CONTROL, "no-store")], Html(html)).into_response()
+}
+
+/// A page in one language, with a link to the other. `body_html` is trusted HTML. The page
+/// loads nothing, runs no script, cannot be framed and sends no `Referer` onwards (its own
+/// URL may be a signed link).
+pub fn lang_page(lang: Lang, status: StatusCode, title: &str, body_html: &str) -> Response {
+    let other = lang.other();
+    let switch = match other {
+        Lang::Ja => "日本語",
+        Lang::En => "English",
+    };
+    let html = format!(
+        "<!doctype html><html lang=\"{code}\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\">\
+         <title>{title}</title>\
+         <style>body{{font-family:system-ui,sans-serif;max-width:36rem;margin:3rem auto;padding:0 1rem;color:#222}}\
+         h1{{font-size:1.4rem}}p{{line-height:1.6}}.notice{{border:1px solid #ddd;border-radius:.4rem;padding:0 1rem;margin:1rem 0}}\
+         .notice h2{{font-size:1.1rem}}.muted{{color:#666;font-size:.9rem}}button{{font-size:1rem;padding:.6rem 1.4rem;border:0;\
+         border-radius:.4rem;background:#06c755;color:#fff;cursor:pointer}}nav{{text-align:right;font-size:.9rem}}</style></head>\
+         <body><nav><a href=\"?lang={other_code}\" lang=\"{other_code}\">{switch}</a></nav><h1>{title}</h1>{body_html}</body></html>",
+        code = lang.code(),
+        other_code = other.code(),
+        title = esc(title),
+    );
+    (
+        status,
+        [
+            (header::CACHE_CONTROL, "no-store"),
+            (header::REFERRER_POLICY, "no-referrer"),
+            (
+                header::CONTENT_SECURITY_POLICY,
+                "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'",
+            ),
+            (header::CONTENT_LANGUAGE, lang.code()),
+        ],
+        Html(html),
+    )
+        .into_response()
 }
 
 #[cfg(test)]

@@ -1,4 +1,4 @@
-//! Reading events with their deliveries, attempts and clicks (writing them is
+//! Reading events with their deliveries, attempts and link activity (writing them is
 //! [`crate::intake`]), cancelling what an event still has pending, confirmation links.
 
 use std::collections::{BTreeMap, HashMap};
@@ -7,6 +7,7 @@ use serde::Serialize;
 use sqlx::Row;
 use utoipa::ToSchema;
 
+use crate::confirmations::LinkView;
 use crate::{now_ms, Result, Store, StoreError};
 
 /// `events.kind` of a calendar change (absence sync): its body is the provider's payload.
@@ -81,23 +82,10 @@ pub struct DeliveryDetail {
     /// Works, but probably not as hoped (e.g. a mention that shows no badge).
     pub warnings: Vec<String>,
     pub attempts: Vec<AttemptDetail>,
-    /// Openings of this delivery's confirmation link.
-    pub clicks: Vec<ClickDetail>,
-}
-
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct ClickDetail {
-    pub at: i64,
-    pub user_agent: Option<String>,
-}
-
-/// What a confirmation link points at.
-#[derive(Debug, Clone)]
-pub struct LinkTarget {
-    pub tenant_id: i64,
-    pub event_id: i64,
-    pub url: Option<String>,
-    pub expires_at: Option<i64>,
+    /// When a person first pressed "confirm" on this delivery's confirmation link page.
+    pub confirmed_at: Option<i64>,
+    /// Openings of that page by people (link previews and HEAD requests are not counted).
+    pub views: Vec<LinkView>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -215,7 +203,8 @@ impl Store {
                 warnings: serde_json::from_str(&r.try_get::<String, _>(12)?)
                     .map_err(|e| StoreError::Corrupt(e.to_string()))?,
                 attempts: Vec::new(),
-                clicks: Vec::new(),
+                confirmed_at: None,
+                views: Vec::new(),
             });
         }
         let (Some(first), Some(last)) = (ev.deliveries.first(), ev.deliveries.last()) else {
@@ -254,22 +243,11 @@ impl Store {
                 });
             }
         }
-        let clicks = sqlx::query(
-            "SELECT delivery_id, at, user_agent FROM clicks \
-             WHERE event_id = $1 AND tenant_id = $2 AND delivery_id BETWEEN $3 AND $4 ORDER BY id",
-        )
-        .bind(id)
-        .bind(tenant)
-        .bind(first)
-        .bind(last)
-        .fetch_all(&self.read)
-        .await?;
-        for r in clicks {
-            if let Some(&i) = index.get(&r.try_get::<i64, _>(0)?) {
-                ev.deliveries[i].clicks.push(ClickDetail {
-                    at: r.try_get(1)?,
-                    user_agent: r.try_get(2)?,
-                });
+        let mut links = self.link_activity(tenant, id, first, last).await?;
+        for d in &mut ev.deliveries {
+            if let Some(a) = links.remove(&d.id) {
+                d.confirmed_at = a.confirmed_at;
+                d.views = a.views;
             }
         }
         Ok(Some(ev))
@@ -297,41 +275,15 @@ impl Store {
         Ok(done.rows_affected())
     }
 
-    /// The event a confirmation link's delivery belongs to (links are not tenant-scoped: the
-    /// signature is what authorises them).
-    pub async fn link_target(&self, delivery_id: i64) -> Result<Option<LinkTarget>> {
-        let row = sqlx::query(
-            "SELECT e.tenant_id, e.id, e.url, e.link_expires_at FROM deliveries d JOIN events e ON e.id = d.event_id WHERE d.id = $1",
+    /// The event an idempotency key already names in this tenant, if any.
+    pub async fn event_by_idempotency_key(&self, tenant: i64, key: &str) -> Result<Option<i64>> {
+        Ok(sqlx::query_scalar(
+            "SELECT id FROM events WHERE tenant_id = $1 AND idempotency_key = $2",
         )
-        .bind(delivery_id)
+        .bind(tenant)
+        .bind(key)
         .fetch_optional(&self.read)
-        .await?;
-        row.map(|r| {
-            Ok(LinkTarget {
-                tenant_id: r.try_get(0)?,
-                event_id: r.try_get(1)?,
-                url: r.try_get(2)?,
-                expires_at: r.try_get(3)?,
-            })
-        })
-        .transpose()
-    }
-
-    pub async fn record_click(
-        &self,
-        target: &LinkTarget,
-        delivery_id: i64,
-        user_agent: Option<&str>,
-    ) -> Result<()> {
-        sqlx::query("INSERT INTO clicks (tenant_id, event_id, delivery_id, at, user_agent) VALUES ($1, $2, $3, $4, $5)")
-            .bind(target.tenant_id)
-            .bind(target.event_id)
-            .bind(delivery_id)
-            .bind(now_ms())
-            .bind(user_agent)
-            .execute(&self.write)
-            .await?;
-        Ok(())
+        .await?)
     }
 
     /// Counts deliveries per status (all tenants): for benchmarks, tests and health.

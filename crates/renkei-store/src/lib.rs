@@ -7,6 +7,7 @@
 //! another's objects.
 
 pub mod absences;
+pub mod confirmations;
 pub mod connections;
 pub mod directory;
 pub mod events;

@@ -68,6 +68,10 @@ pub struct ConnectionView {
     /// E.g. it posts as an account that is also a member's, so their mentions show no badge.
     pub warnings: Vec<String>,
     pub created_at: i64,
+    /// For providers that call renkei back (in the detail only): the webhook URL and
+    /// whether their webhooks are accepted, and if not, why.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub inbound: Option<super::inbound::InboundStatus>,
 }
 
 impl From<Connection> for ConnectionView {
@@ -95,6 +99,7 @@ impl From<Connection> for ConnectionView {
             enabled: c.enabled,
             warnings: Vec::new(),
             created_at: c.created_at,
+            inbound: None,
         }
     }
 }
@@ -274,7 +279,10 @@ pub async fn show(
         .connection(auth.id(), id)
         .await?
         .ok_or_else(|| ApiError::not_found("connection"))?;
-    Ok(ApiJson(with_warnings(&state, auth.id(), conn).await?))
+    let inbound = super::inbound::inbound_status(&state, auth.id(), &conn).await?;
+    let mut view = with_warnings(&state, auth.id(), conn).await?;
+    view.inbound = inbound;
+    Ok(ApiJson(view))
 }
 
 /// Deletes the credentials at once; deliveries still waiting for them end `cancelled`.

@@ -3,7 +3,7 @@
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use renkei_core::model::DeliveryMode;
-use renkei_core::routing::{self, EventKind, Outcome, Planned, Targets};
+use renkei_core::routing::{self, EventKind, Planned, Targets};
 use renkei_store::directory::EventPolicy;
 use renkei_store::events::{Accepted, DeliveryPage, EventDetail, NewEvent};
 use serde::{Deserialize, Serialize};
@@ -84,7 +84,7 @@ fn view(a: &Accepted) -> AcceptedView {
     }
 }
 
-fn validate(ev: &EventBody) -> Result<(), ApiError> {
+pub(crate) fn validate(ev: &EventBody) -> Result<(), ApiError> {
     let bad = |code, msg: String| Err(ApiError::unprocessable(code, msg));
     if ev.event_type.trim().is_empty() || ev.event_type.len() > 255 {
         return bad(
@@ -163,7 +163,7 @@ pub(crate) fn parse_delivery(d: &str) -> Result<DeliveryMode, ApiError> {
 }
 
 /// Routes a batch of events against one snapshot: the deliveries each would make.
-async fn route(
+pub(crate) async fn route(
     state: &AppState,
     tenant: i64,
     events: &[EventBody],
@@ -360,96 +360,4 @@ pub async fn show(
         .await?
         .ok_or_else(|| ApiError::not_found("event"))?;
     Ok(ApiJson(ev))
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct PreviewBody {
-    #[serde(rename = "type")]
-    pub event_type: String,
-    pub to: To,
-    /// `room`, `direct` or `both`; default: the event type's.
-    pub delivery: Option<String>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct PreviewDelivery {
-    pub target: String,
-    pub provider: Option<String>,
-    pub connection_id: Option<i64>,
-    /// `would_send` or `skipped`.
-    pub status: &'static str,
-    pub reason_code: Option<&'static str>,
-    #[schema(value_type = Object)]
-    pub destination: Option<serde_json::Value>,
-    #[schema(value_type = Object)]
-    pub mentions: serde_json::Value,
-    /// How routing decided, step by step.
-    pub route: Vec<String>,
-    pub warnings: Vec<String>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Preview {
-    pub deliveries: Vec<PreviewDelivery>,
-}
-
-fn preview_view(p: Planned) -> PreviewDelivery {
-    let (status, code, connection_id, destination, mentions) = match &p.outcome {
-        Outcome::Send {
-            connection_id,
-            room,
-            mentions,
-        } => {
-            let dest = match routing::direct_account(room) {
-                Some(a) => json!({"kind": "direct", "account": a}),
-                None => json!({"kind": "room", "room": room}),
-            };
-            (
-                "would_send",
-                None,
-                Some(*connection_id),
-                Some(dest),
-                json!(mentions),
-            )
-        }
-        Outcome::Skip { code } => ("skipped", Some(*code), None, None, json!([])),
-    };
-    PreviewDelivery {
-        target: p.target,
-        provider: p.provider.map(|pr| pr.to_string()),
-        connection_id,
-        status,
-        reason_code: code,
-        destination,
-        mentions,
-        route: p.reasons,
-        warnings: p.warnings,
-    }
-}
-
-/// Where an event would go, and why, without sending anything.
-#[utoipa::path(post, path = "/api/v1/route-preview", request_body = PreviewBody,
-    responses((status = 200, body = Preview), (status = 422)))]
-pub async fn preview(
-    State(state): State<AppState>,
-    auth: Auth,
-    ApiJson(body): ApiJson<PreviewBody>,
-) -> Result<ApiJson<Preview>, ApiError> {
-    let ev = EventBody {
-        event_type: body.event_type,
-        idempotency_key: None,
-        to: body.to,
-        title: "preview".into(),
-        body: String::new(),
-        url: None,
-        delivery: body.delivery,
-        thread_key: None,
-    };
-    validate(&ev)?;
-    let mut routed = route(&state, auth.id(), std::slice::from_ref(&ev)).await?;
-    let (planned, _) = routed.pop().expect("one event routed");
-    Ok(ApiJson(Preview {
-        deliveries: planned.into_iter().map(preview_view).collect(),
-    }))
 }

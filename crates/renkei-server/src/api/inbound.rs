@@ -28,6 +28,61 @@ pub struct InboundView {
     pub secret: String,
 }
 
+/// How the provider's webhooks to this connection fare, shown in the connection's detail:
+/// the receiver answers every refusal with the same 401 (strangers must not learn which
+/// connections exist), so this is where the owner sees why.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InboundStatus {
+    /// Register this URL as the webhook / request URL in the provider's console.
+    pub url: String,
+    /// Last 4 characters of the secret that signs the provider's requests, once set.
+    pub secret: Option<String>,
+    /// Whether correctly signed webhooks are accepted now.
+    pub accepting: bool,
+    /// Why not, and what to do.
+    pub refused_because: Option<String>,
+}
+
+/// `None` for providers that never call renkei back.
+pub(crate) async fn inbound_status(
+    state: &AppState,
+    tenant: i64,
+    conn: &renkei_store::connections::Connection,
+) -> Result<Option<InboundStatus>, ApiError> {
+    let Some(field) = crate::flows::hooks::inbound_secret_field(conn.provider) else {
+        return Ok(None);
+    };
+    let secret = state
+        .store
+        .connection_credentials(tenant, conn.id)
+        .await?
+        .and_then(|(_, creds)| {
+            creds
+                .get(field)
+                .and_then(|v| v.as_str())
+                .map(renkei_providers::credentials::hint)
+        });
+    let refused_because = if conn.status != "connected" {
+        Some(format!(
+            "the connection is {}: webhooks are refused until it is connected again",
+            conn.status
+        ))
+    } else if secret.is_none() {
+        Some(format!(
+            "no `{field}` is set: set it with PUT /api/v1/connections/{}/inbound-secret",
+            conn.id
+        ))
+    } else {
+        None
+    };
+    Ok(Some(InboundStatus {
+        url: format!("{}/hooks/{}/{}", state.public_url, conn.provider, conn.id),
+        secret,
+        accepting: refused_because.is_none(),
+        refused_because,
+    }))
+}
+
 /// Refuses secrets that could never verify a signature, now rather than at every webhook.
 fn check_inbound_secret(provider: Provider, secret: &str) -> Result<(), String> {
     use base64::Engine;

@@ -129,7 +129,7 @@ async fn bulk_send_cancel_stops_the_rest(b: Backend) {
     );
 }
 
-fn link_in(body: &str) -> String {
+pub(crate) fn link_in(body: &str) -> String {
     body.split("確認 / Confirm: ")
         .nth(1)
         .unwrap()
@@ -139,8 +139,8 @@ fn link_in(body: &str) -> String {
         .to_string()
 }
 
-/// Scenario 6: a lifetime for confirmation links; the notice carries a signed link; opening it
-/// is recorded on the event; expired → 410; altered → refused.
+/// Scenario 6: a lifetime for confirmation links; the notice carries a signed link; confirming
+/// on its page is recorded on the event; expired → 410; altered → refused.
 async fn scenario_6_confirmation_links(b: Backend) {
     let Some(app) = TestApp::spawn(b).await else {
         return;
@@ -187,26 +187,27 @@ async fn scenario_6_confirmation_links(b: Backend) {
         "{link}"
     );
 
+    // Opening shows the notice; the page's button confirms (see confirmation_links.rs).
     let no_redirect = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
+        .user_agent("test-browser")
         .build()
         .unwrap();
-    let resp = no_redirect
-        .get(&link)
-        .header("user-agent", "test-browser")
-        .send()
-        .await
-        .unwrap();
+    let resp = no_redirect.get(&link).send().await.unwrap();
     assert_eq!(resp.status(), StatusCode::OK);
     let page = resp.text().await.unwrap();
     assert!(
-        page.contains("確認しました") && page.contains("Confirmed"),
+        page.contains("with link") && page.contains("<form method=\"post\">"),
         "{page}"
     );
+    let resp = no_redirect.post(&link).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert!(resp.text().await.unwrap().contains("確認しました"));
     let ev = app.get(&format!("/api/v1/events/{id}")).await.1;
-    let clicks = ev["deliveries"][0]["clicks"].as_array().unwrap();
-    assert_eq!(clicks.len(), 1);
-    assert_eq!(clicks[0]["user_agent"], "test-browser");
+    let d = &ev["deliveries"][0];
+    assert!(d["confirmed_at"].as_i64().unwrap() >= before, "{d}");
+    assert_eq!(d["views"].as_array().unwrap().len(), 1, "{d}");
+    assert_eq!(d["views"][0]["user_agent"], "test-browser");
 
     // Altered: another delivery's ID under this signature.
     let (head, sig) = link.rsplit_once('.').unwrap();
@@ -224,7 +225,7 @@ async fn scenario_6_confirmation_links(b: Backend) {
     assert_eq!(resp.status(), StatusCode::GONE);
     assert!(resp.text().await.unwrap().contains("有効期限"));
 
-    // An event type's own lifetime wins, and an event URL is where the link forwards.
+    // An event type's own lifetime wins, and an event URL is where confirming forwards.
     app.put(
         "/api/v1/event-types/urgent",
         json!({"name": "至急", "confirmation_link_ttl_days": 1}),
@@ -236,11 +237,11 @@ async fn scenario_6_confirmation_links(b: Backend) {
         (ev["confirmation_link_expires_at"].as_i64().unwrap() - before - 86_400_000).abs() < 60_000
     );
     let link = link_in(&app.fake().messages(my_chat)[2].body);
-    let resp = no_redirect.get(&link).send().await.unwrap();
+    let resp = no_redirect.post(&link).send().await.unwrap();
     assert_eq!(resp.status(), StatusCode::SEE_OTHER);
     assert_eq!(resp.headers()["location"], "https://drive.example/f/1");
     let ev = app.get(&format!("/api/v1/events/{id}")).await.1;
-    assert_eq!(ev["deliveries"][0]["clicks"].as_array().unwrap().len(), 1);
+    assert!(ev["deliveries"][0]["confirmed_at"].is_i64(), "{ev}");
 }
 
 crate::on_both_backends!(

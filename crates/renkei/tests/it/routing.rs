@@ -354,7 +354,7 @@ async fn route_preview_explains_without_sending(b: Backend) {
     )
     .await;
     let (s, p) = app
-        .post("/api/v1/route-preview", json!({"type": "survey.reminder", "to": {"groups": ["dev1"], "members": ["yamada", "ghost"]}}))
+        .post("/api/v1/route-preview", json!({"type": "survey.reminder", "to": {"groups": ["dev1"], "members": ["yamada", "ghost"]}, "title": "アンケート"}))
         .await;
     assert_eq!(s, StatusCode::OK, "{p}");
     let d = p["deliveries"].as_array().unwrap();

@@ -255,12 +255,12 @@ async fn line_follow_webhook_lists_followers(b: Backend) {
     assert_eq!(status, 401);
     let (_, list) = app.get(&followers).await;
     assert_eq!(list.as_array().unwrap().len(), 2, "{list}");
-    // A connection that does not exist has no receiver.
+    // A connection that does not exist is refused like a wrong signature.
     let status = line(&app)
         .send_follow(SATO, &app.url("/hooks/line/999999"), LINE_SECRET)
         .await
         .unwrap();
-    assert_eq!(status, 404);
+    assert_eq!(status, 401);
 }
 
 crate::on_both_backends!(line_follow_webhook_lists_followers);

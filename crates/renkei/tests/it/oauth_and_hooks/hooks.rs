@@ -14,8 +14,9 @@ use super::{
 /// Chatwork's webhook token is Base64; the HMAC key is its decoded bytes.
 const CW_WEBHOOK_TOKEN: &str = "cmVua2VpLXdlYmhvb2stdG9rZW4tMDAwMQ==";
 
-/// Chatwork: no secret yet → 503; then the header or the query parameter, correctly
-/// signed, is accepted; anything else is 401.
+/// Chatwork: no secret yet → refused like a bad signature, and the connection's detail says
+/// why; then the header or the query parameter, correctly signed, is accepted; anything
+/// else is 401.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn chatwork_webhooks_are_verified() {
     let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
@@ -34,17 +35,20 @@ async fn chatwork_webhooks_are_verified() {
         &[("X-ChatWorkWebhookSignature", sig.clone())],
     )
     .await;
-    assert_refused(
-        &got,
-        StatusCode::SERVICE_UNAVAILABLE,
-        "inbound_secret_missing",
-    );
-    assert!(got.1["error"]["message"]
+    assert_refused(&got, StatusCode::UNAUTHORIZED, "bad_signature");
+    let inbound = app.get(&format!("/api/v1/connections/{id}")).await.1["inbound"].clone();
+    assert_eq!(inbound["accepting"], false, "{inbound}");
+    assert!(inbound["refused_because"]
         .as_str()
         .unwrap()
         .contains(&format!("/api/v1/connections/{id}/inbound-secret")));
 
     let view = put_secret(&app, id, CW_WEBHOOK_TOKEN).await;
+    let inbound = app.get(&format!("/api/v1/connections/{id}")).await.1["inbound"].clone();
+    assert_eq!(
+        inbound,
+        json!({"url": app.url(&path), "secret": "…MQ==", "accepting": true, "refused_because": null})
+    );
     assert_eq!(view["url"], app.url(&path));
     assert_eq!(view["secret"], "…MQ==");
     assert!(!view.to_string().contains(CW_WEBHOOK_TOKEN));
@@ -104,18 +108,45 @@ async fn chatwork_webhooks_are_verified() {
     )
     .await;
     assert_eq!(got.0, StatusCode::UNAUTHORIZED, "{}", got.1);
+}
 
-    // The same connection under another provider's receiver does not exist.
-    let got = hook(&app, &format!("/hooks/slack/{id}"), body, &[]).await;
-    assert_refused(&got, StatusCode::NOT_FOUND, "not_found");
-    let got = hook(
-        &app,
-        "/hooks/chatwork/999999",
-        body,
-        &[("X-ChatWorkWebhookSignature", sig)],
-    )
-    .await;
-    assert_refused(&got, StatusCode::NOT_FOUND, "not_found");
+/// Strangers learn nothing about connections from the receivers: an unknown connection,
+/// one that is not a number, another provider's, one without a secret and a wrong
+/// signature all get the very same answer (and no signature, the same other answer).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hook_refusals_do_not_reveal_connections() {
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    let with_secret = app
+        .connect("cw-hooks-token", 77, json!({"tenant": true}), None)
+        .await["id"]
+        .as_i64()
+        .unwrap();
+    put_secret(&app, with_secret, CW_WEBHOOK_TOKEN).await;
+    let without_secret = app
+        .connect("cw-other", 78, json!({"tenant": true}), None)
+        .await["id"]
+        .as_i64()
+        .unwrap();
+    let slack = slack_bot(&app).await;
+    let body = r#"{"webhook_setting_id":"1","webhook_event_type":"mention_to_me"}"#;
+    let forged = sign_chatwork("b3RoZXItdG9rZW4=", body.as_bytes()).unwrap();
+    let paths = [
+        format!("/hooks/chatwork/{with_secret}"),
+        format!("/hooks/chatwork/{without_secret}"),
+        format!("/hooks/chatwork/{slack}"),
+        "/hooks/chatwork/999999".to_string(),
+        "/hooks/chatwork/not-a-number".to_string(),
+    ];
+    for headers in [vec![("X-ChatWorkWebhookSignature", forged)], vec![]] {
+        let mut answers = Vec::new();
+        for path in &paths {
+            answers.push(hook(&app, path, body, &headers).await);
+        }
+        assert_eq!(answers[0].0, StatusCode::UNAUTHORIZED, "{}", answers[0].1);
+        for (path, got) in paths.iter().zip(&answers) {
+            assert_eq!(got, &answers[0], "{path}");
+        }
+    }
 }
 
 /// Chatwork's Base64 signature in the query string, with its `+` not percent-encoded (a
@@ -147,8 +178,8 @@ async fn chatwork_query_signature_with_a_raw_plus_is_accepted() {
     assert_eq!(ok.0, StatusCode::OK, "{}", ok.1);
 }
 
-/// Providers that never call renkei have no receiver; unknown connections and bad input to
-/// the secret endpoint are refused.
+/// Providers that never call renkei have no receiver; bad input to the secret endpoint is
+/// refused.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn receivers_exist_only_for_providers_that_call_back() {
     let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
@@ -157,8 +188,6 @@ async fn receivers_exist_only_for_providers_that_call_back() {
         let got = hook(&app, &format!("/hooks/{provider}/{id}"), "{}", &[]).await;
         assert_refused(&got, StatusCode::NOT_FOUND, "not_found");
     }
-    let got = hook(&app, "/hooks/slack/not-a-number", "{}", &[]).await;
-    assert_refused(&got, StatusCode::NOT_FOUND, "not_found");
     // Only POST.
     let resp = app
         .http
@@ -195,11 +224,9 @@ async fn receivers_exist_only_for_providers_that_call_back() {
         ],
     )
     .await;
-    assert_refused(
-        &got,
-        StatusCode::SERVICE_UNAVAILABLE,
-        "inbound_secret_missing",
-    );
+    assert_refused(&got, StatusCode::UNAUTHORIZED, "bad_signature");
+    let detail = app.get(&format!("/api/v1/connections/{id}")).await.1;
+    assert_eq!(detail["inbound"]["secret"], json!(null), "{detail}");
     // Another tenant's key cannot set it.
     let (_, other_key) = app.node().store.create_tenant("Other").await.unwrap();
     let (s, _) = app
@@ -214,7 +241,7 @@ async fn receivers_exist_only_for_providers_that_call_back() {
 }
 
 /// A secret that can never verify a signature is refused when it is saved, as a LINE
-/// channel secret is when connecting, instead of turning every webhook into a 503 later.
+/// channel secret is when connecting, instead of turning every webhook into a refusal later.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unusable_inbound_secrets_are_refused_when_saved() {
     let app = TestApp::spawn(Backend::Sqlite).await.unwrap();

@@ -64,15 +64,16 @@ async fn slack_requests_are_verified() {
         &signed(SLACK_SIGNING_SECRET, now_unix(), body),
     )
     .await;
-    assert_refused(
-        &got,
-        StatusCode::SERVICE_UNAVAILABLE,
-        "inbound_secret_missing",
+    // Refused like any bad signature; the connection's detail says why.
+    assert_refused(&got, StatusCode::UNAUTHORIZED, "bad_signature");
+    let detail = app.get(&format!("/api/v1/connections/{id}")).await.1;
+    assert!(
+        detail["inbound"]["refused_because"]
+            .as_str()
+            .unwrap()
+            .contains("signing_secret"),
+        "{detail}"
     );
-    assert!(got.1["error"]["message"]
-        .as_str()
-        .unwrap()
-        .contains("signing_secret"));
 
     let view = put_secret(&app, id, SLACK_SIGNING_SECRET).await;
     assert_eq!(view["url"], app.url(&path));
@@ -147,7 +148,7 @@ async fn slack_requests_are_verified() {
     assert_refused(&got, StatusCode::UNAUTHORIZED, "missing_signature");
 }
 
-/// LINE WORKS: a bot without a bot secret cannot verify callbacks (503) until one is set.
+/// LINE WORKS: a bot without a bot secret cannot verify callbacks (401) until one is set.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn line_works_callbacks_are_verified() {
     let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
@@ -164,15 +165,16 @@ async fn line_works_callbacks_are_verified() {
         ]
     };
     let got = hook(&app, &path, body, &headers(LW_BOT_SECRET)).await;
-    assert_refused(
-        &got,
-        StatusCode::SERVICE_UNAVAILABLE,
-        "inbound_secret_missing",
+    // Refused like any bad signature; the connection's detail says why.
+    assert_refused(&got, StatusCode::UNAUTHORIZED, "bad_signature");
+    let detail = app.get(&format!("/api/v1/connections/{id}")).await.1;
+    assert!(
+        detail["inbound"]["refused_because"]
+            .as_str()
+            .unwrap()
+            .contains("bot_secret"),
+        "{detail}"
     );
-    assert!(got.1["error"]["message"]
-        .as_str()
-        .unwrap()
-        .contains("bot_secret"));
 
     let view = put_secret(&app, id, LW_BOT_SECRET).await;
     assert_eq!(view["url"], app.url(&path));

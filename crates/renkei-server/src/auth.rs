@@ -34,13 +34,10 @@ impl FromRequestParts<AppState> for Auth {
             .ok_or_else(|| {
                 unauthorized("send the tenant's API key as `Authorization: Bearer <api_key>`")
             })?;
-        let key = header
-            .to_str()
-            .ok()
-            .and_then(|h| h.strip_prefix("Bearer "))
-            .map(str::trim)
-            .filter(|k| !k.is_empty())
-            .ok_or_else(|| unauthorized("the Authorization header must be `Bearer <api_key>`"))?;
+        let key =
+            header.to_str().ok().and_then(bearer_token).ok_or_else(|| {
+                unauthorized("the Authorization header must be `Bearer <api_key>`")
+            })?;
         // Keys never change once issued, so a resolved key can be cached for the process.
         let hash = renkei_store::tenants::hash_api_key(key);
         if let Some(t) = state.tenants.lock().get(&hash) {
@@ -52,5 +49,28 @@ impl FromRequestParts<AppState> for Auth {
         let tenant = Arc::new(tenant);
         state.tenants.lock().insert(hash, tenant.clone());
         Ok(Auth(tenant))
+    }
+}
+
+/// The token of a `Bearer` Authorization value. Auth schemes are case-insensitive
+/// (RFC 9110 §11.1), so `bearer` and `BEARER` are accepted too.
+fn bearer_token(value: &str) -> Option<&str> {
+    let (scheme, token) = value.trim().split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::bearer_token;
+
+    #[test]
+    fn the_bearer_scheme_is_case_insensitive() {
+        for v in ["Bearer k1", "bearer k1", "BEARER k1", "  Bearer   k1 "] {
+            assert_eq!(bearer_token(v), Some("k1"), "{v}");
+        }
+        for v in ["Bearer", "Bearer ", "Basic k1", "Bearerk1", "k1"] {
+            assert_eq!(bearer_token(v), None, "{v}");
+        }
     }
 }

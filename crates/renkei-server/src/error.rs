@@ -63,6 +63,9 @@ impl From<renkei_store::StoreError> for ApiError {
 
 impl From<JsonRejection> for ApiError {
     fn from(r: JsonRejection) -> Self {
+        if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            return crate::http_errors::body_too_large();
+        }
         let status = match &r {
             JsonRejection::MissingJsonContentType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             JsonRejection::JsonSyntaxError(_) => StatusCode::BAD_REQUEST,

@@ -5,6 +5,7 @@ pub mod api;
 pub mod auth;
 pub mod error;
 pub mod flows;
+pub mod http_errors;
 pub mod intake;
 pub mod openapi;
 pub mod pages;
@@ -12,6 +13,7 @@ pub mod pages;
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post, put};
 use axum::Router;
 use parking_lot::Mutex;
@@ -19,7 +21,6 @@ use renkei_providers::Registry;
 use renkei_store::tenants::Tenant;
 use renkei_store::Store;
 use renkei_worker::Dispatcher;
-use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
 
 /// Everything a request handler needs.
@@ -67,9 +68,6 @@ impl AppState {
             .await
     }
 }
-
-/// Batch intake of 1,000 events fits comfortably; anything larger is refused with 413.
-const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
 
 pub fn router(state: AppState) -> Router {
     let v1 = Router::new()
@@ -156,7 +154,10 @@ pub fn router(state: AppState) -> Router {
             get(flows::chatwork_oauth::callback),
         )
         .nest("/api/v1", v1)
-        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        // Body extractors enforce this limit (413 through `ApiError`); a layer that cut the
+        // body stream instead surfaced as 422 or plain text.
+        .layer(DefaultBodyLimit::max(http_errors::MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn(http_errors::json_errors))
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .with_state(state)
 }

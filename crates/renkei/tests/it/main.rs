@@ -10,6 +10,7 @@ mod cli;
 mod connections;
 mod delivery;
 mod durability;
+mod limits;
 mod line_providers;
 mod oauth_and_hooks;
 mod routing;

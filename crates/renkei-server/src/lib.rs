@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod auth_throttle;
 pub mod error;
 pub mod flows;
 pub mod http_errors;
@@ -37,6 +38,8 @@ pub struct AppState {
     /// Verifies confirmation links (the worker signs them with the same key).
     pub links: renkei_store::links::LinkSigner,
     pub(crate) tenants: Arc<Mutex<HashMap<String, Arc<Tenant>>>>,
+    /// Refused API keys per client address.
+    pub(crate) auth_throttle: Arc<auth_throttle::AuthThrottle>,
 }
 
 impl AppState {
@@ -56,6 +59,7 @@ impl AppState {
             intake,
             links,
             tenants: Arc::default(),
+            auth_throttle: Arc::default(),
         }
     }
 
@@ -184,7 +188,9 @@ pub async fn serve(
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
+    // The peer address throttles failed API-key checks per client.
+    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await
 }

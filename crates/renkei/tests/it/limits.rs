@@ -348,7 +348,50 @@ async fn unknown_names_are_reported(b: Backend) {
     assert_eq!(s, StatusCode::OK);
 }
 
+/// Ten refused keys from one address in a minute: that address gets 429 with
+/// `Retry-After`, even with the right key (a different answer would confirm a guess).
+async fn refused_keys_are_throttled_per_address(b: Backend) {
+    let Some(app) = TestApp::spawn(b).await else {
+        return;
+    };
+    for i in 0..10 {
+        let (s, e) = app
+            .call(
+                Method::GET,
+                "/api/v1/connections",
+                None,
+                &format!("rk_guess{i}"),
+            )
+            .await;
+        assert_eq!(
+            (s, code(&e)),
+            (StatusCode::UNAUTHORIZED, "unauthorized"),
+            "try {i}"
+        );
+    }
+    for key in ["rk_guess10", app.key.as_str()] {
+        let resp = app
+            .http
+            .get(app.url("/api/v1/connections"))
+            .bearer_auth(key)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::TOO_MANY_REQUESTS);
+        let wait: u64 = resp.headers()["retry-after"]
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!((1..=60).contains(&wait), "{wait}");
+        let e: Value = resp.json().await.unwrap();
+        assert_eq!(code(&e), "too_many_auth_failures");
+        assert_eq!(e["error"]["details"]["retry_after_seconds"], wait);
+    }
+}
+
 crate::on_both_backends!(
+    refused_keys_are_throttled_per_address,
     bad_credentials_are_refused_before_any_provider_call,
     text_fields_have_limits,
     unknown_names_are_reported,

@@ -85,7 +85,9 @@ pub async fn create(
         ));
     }
     let mut rooms: Vec<String> = Vec::with_capacity(body.rooms.len());
-    for r in &body.rooms {
+    for (i, r) in body.rooms.iter().enumerate() {
+        let rule = Rule::one_line(text::MAX_PASTED_ID_CHARS);
+        check_text("invalid_room", &format!("rooms[{i}]"), r.trim(), rule)?;
         let room = ids::parse_chatwork_room(r)
             .map_err(|e| ApiError::unprocessable("invalid_room", e.to_string()))?
             .to_string();

@@ -245,6 +245,26 @@ async fn text_fields_have_limits(b: Backend) {
             "{event}: {e}"
         );
     }
+    let conn = app.connect("tok", 7, json!({"tenant": true}), None).await;
+    for (body, want) in [
+        (
+            json!({"title": "t".repeat(1001), "body": "b", "rooms": ["1"]}),
+            "invalid_title",
+        ),
+        (
+            json!({"body": "b", "rooms": ["1".repeat(1025)]}),
+            "invalid_room",
+        ),
+    ] {
+        let mut body = body;
+        body["connection_id"] = conn["id"].clone();
+        let (s, e) = app.post("/api/v1/bulk-sends", body).await;
+        assert_eq!(
+            (s, code(&e)),
+            (StatusCode::UNPROCESSABLE_ENTITY, want),
+            "{e}"
+        );
+    }
     let (s, e) = app.get("/api/v1/members/a%00b").await;
     assert_eq!(
         (s, code(&e)),

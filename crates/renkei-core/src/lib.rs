@@ -9,3 +9,4 @@ pub mod ratelimit;
 pub mod render;
 pub mod retry;
 pub mod routing;
+pub mod text;

@@ -2,7 +2,23 @@
 
 use std::collections::BTreeMap;
 
+use renkei_core::text::{self, Rule};
+
 use crate::ConnectError;
+
+/// Fields that hold a PEM key, the only credentials that span lines.
+const MULTI_LINE_FIELDS: [&str; 1] = ["private_key"];
+
+/// Every credential field is checked before any provider is asked: a line break or a huge
+/// value would otherwise fail inside the HTTP client (an invalid header value) and look
+/// like the provider's fault (502).
+fn field_rule(field: &str) -> Rule {
+    if MULTI_LINE_FIELDS.contains(&field) {
+        Rule::many_lines(text::MAX_PRIVATE_KEY_CHARS)
+    } else {
+        Rule::one_line(text::MAX_CREDENTIAL_CHARS)
+    }
+}
 
 /// The last 4 characters of a secret, to tell connections apart without showing it.
 pub fn hint(secret: &str) -> String {
@@ -37,6 +53,8 @@ pub fn string_fields(
                 format!("credentials field `{k}` must be a non-empty string: {help}"),
             ));
         };
+        text::check(&format!("credentials.{k}"), text, field_rule(k))
+            .map_err(|m| ConnectError::invalid("invalid_credentials", format!("{m}: {help}")))?;
         out.insert(k.clone(), text.to_string());
     }
     if let Some(missing) = required.iter().find(|r| !out.contains_key(**r)) {
@@ -79,5 +97,21 @@ mod tests {
         let empty = string_fields(&json!({"a": " "}), &["a"], &[], "h").unwrap_err();
         assert_eq!(empty.code, "invalid_credentials");
         assert!(string_fields(&json!("x"), &["a"], &[], "h").is_err());
+    }
+
+    #[test]
+    fn fields_are_one_bounded_line_except_private_keys() {
+        let broken = string_fields(&json!({"a": "to\nken"}), &["a"], &[], "h").unwrap_err();
+        assert_eq!(broken.status, 422);
+        assert!(broken.message.contains("one line"), "{broken:?}");
+        let huge = json!({"a": "x".repeat(crate::credentials::text::MAX_CREDENTIAL_CHARS + 1)});
+        assert!(string_fields(&huge, &["a"], &[], "h")
+            .unwrap_err()
+            .message
+            .contains("at most"));
+        let pem = "-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----";
+        assert!(string_fields(&json!({"private_key": pem}), &["private_key"], &[], "h").is_ok());
+        let nul = json!({"private_key": "a\u{0}b"});
+        assert!(string_fields(&nul, &["private_key"], &[], "h").is_err());
     }
 }

@@ -5,6 +5,7 @@ pub mod bulk;
 pub mod chatwork;
 pub mod connections;
 pub mod directory;
+pub mod event_warnings;
 pub mod events;
 pub mod imports;
 pub mod inbound;
@@ -15,6 +16,7 @@ pub mod providers;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::Json;
+use renkei_core::text;
 use serde_json::json;
 
 use crate::error::ApiError;
@@ -54,25 +56,29 @@ pub(crate) fn put_status(created: bool) -> StatusCode {
     }
 }
 
-/// External IDs are the product's own: any non-empty text up to 255 characters.
+/// External IDs are the product's own: 1 to 255 characters on one line, no control
+/// characters (they appear in paths, logs and provider messages).
 pub(crate) fn check_external_id(id: &str) -> Result<(), ApiError> {
-    if id.trim().is_empty() || id.chars().count() > 255 {
-        return Err(ApiError::unprocessable(
-            "invalid_external_id",
-            "external IDs must be 1 to 255 characters",
-        ));
-    }
-    Ok(())
+    check_text("invalid_external_id", "external ID", id, text::EXTERNAL_ID)
+}
+
+/// An external ID named in a body field, e.g. `to.members[2]` or `parent`.
+pub(crate) fn check_external_id_in(field: &str, id: &str) -> Result<(), ApiError> {
+    check_text("invalid_external_id", field, id, text::EXTERNAL_ID)
 }
 
 pub(crate) fn check_name(name: &str, field: &str) -> Result<(), ApiError> {
-    if name.trim().is_empty() || name.chars().count() > 255 {
-        return Err(ApiError::unprocessable(
-            "invalid_name",
-            format!("`{field}` must be 1 to 255 characters"),
-        ));
-    }
-    Ok(())
+    check_text("invalid_name", field, name, text::NAME)
+}
+
+/// One text field against its documented limit; 422 with `code` and what to fix.
+pub(crate) fn check_text(
+    code: &'static str,
+    field: &str,
+    value: &str,
+    rule: text::Rule,
+) -> Result<(), ApiError> {
+    text::check(field, value, rule).map_err(|m| ApiError::unprocessable(code, m))
 }
 
 /// A numeric ID from the path. Anything else cannot name an object: 404, like an unknown ID.

@@ -13,6 +13,8 @@ pub struct ApiError {
     pub code: &'static str,
     pub message: String,
     pub details: Option<serde_json::Value>,
+    /// Sent as `Retry-After` (seconds) with 429s.
+    pub retry_after_secs: Option<u64>,
 }
 
 impl ApiError {
@@ -22,6 +24,7 @@ impl ApiError {
             code,
             message: message.into(),
             details: None,
+            retry_after_secs: None,
         }
     }
     pub fn unprocessable(code: &'static str, message: impl Into<String>) -> Self {
@@ -47,6 +50,11 @@ impl ApiError {
         self.details = Some(details);
         self
     }
+    /// Says when to try again: the `Retry-After` header and `details.retry_after_seconds`.
+    pub fn with_retry_after(mut self, secs: u64) -> Self {
+        self.retry_after_secs = Some(secs);
+        self.with_details(json!({ "retry_after_seconds": secs }))
+    }
 }
 
 impl IntoResponse for ApiError {
@@ -55,7 +63,12 @@ impl IntoResponse for ApiError {
         if let Some(d) = self.details {
             err["details"] = d;
         }
-        (self.status, Json(json!({ "error": err }))).into_response()
+        let mut resp = (self.status, Json(json!({ "error": err }))).into_response();
+        if let Some(secs) = self.retry_after_secs {
+            resp.headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, secs.into());
+        }
+        resp
     }
 }
 
@@ -75,6 +88,9 @@ impl From<renkei_store::StoreError> for ApiError {
 
 impl From<JsonRejection> for ApiError {
     fn from(r: JsonRejection) -> Self {
+        if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            return crate::http_errors::body_too_large();
+        }
         let status = match &r {
             JsonRejection::MissingJsonContentType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             JsonRejection::JsonSyntaxError(_) => StatusCode::BAD_REQUEST,

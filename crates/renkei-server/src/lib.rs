@@ -3,8 +3,10 @@
 
 pub mod api;
 pub mod auth;
+pub mod auth_throttle;
 pub mod error;
 pub mod flows;
+pub mod http_errors;
 pub mod intake;
 pub mod openapi;
 pub mod pages;
@@ -12,6 +14,7 @@ pub mod pages;
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post, put};
 use axum::Router;
 use parking_lot::Mutex;
@@ -19,7 +22,6 @@ use renkei_providers::Registry;
 use renkei_store::tenants::Tenant;
 use renkei_store::Store;
 use renkei_worker::Dispatcher;
-use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
 
 /// Everything a request handler needs.
@@ -38,6 +40,8 @@ pub struct AppState {
     pub(crate) tenants: Arc<Mutex<HashMap<String, Arc<Tenant>>>>,
     /// The most deliveries one request (an event, or a whole batch) may make.
     pub max_deliveries: usize,
+    /// Refused API keys per client address.
+    pub(crate) auth_throttle: Arc<auth_throttle::AuthThrottle>,
 }
 
 /// Default for [`AppState::max_deliveries`] (`RENKEI_MAX_DELIVERIES_PER_REQUEST`).
@@ -61,6 +65,7 @@ impl AppState {
             links,
             tenants: Arc::default(),
             max_deliveries: DEFAULT_MAX_DELIVERIES,
+            auth_throttle: Arc::default(),
         }
     }
 
@@ -73,9 +78,6 @@ impl AppState {
             .await
     }
 }
-
-/// Batch intake of 1,000 events fits comfortably; anything larger is refused with 413.
-const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
 
 pub fn router(state: AppState) -> Router {
     let v1 = Router::new()
@@ -165,7 +167,10 @@ pub fn router(state: AppState) -> Router {
             get(flows::chatwork_oauth::callback),
         )
         .nest("/api/v1", v1)
-        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        // Body extractors enforce this limit (413 through `ApiError`); a layer that cut the
+        // body stream instead surfaced as 422 or plain text.
+        .layer(DefaultBodyLimit::max(http_errors::MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn(http_errors::json_errors))
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .with_state(state)
 }
@@ -192,7 +197,9 @@ pub async fn serve(
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
+    // The peer address throttles failed API-key checks per client.
+    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await
 }

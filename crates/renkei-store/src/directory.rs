@@ -67,6 +67,8 @@ pub struct EventType {
 /// How an event of a given type is delivered.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct EventPolicy {
+    /// False when no event type has this key (the defaults below apply).
+    pub type_known: bool,
     pub mode: DeliveryMode,
     /// Days a confirmation link stays valid; `None` = no link.
     pub link_ttl_days: Option<i64>,
@@ -82,8 +84,10 @@ pub struct Policies {
 impl Policies {
     /// Unknown types deliver to rooms, with the tenant's link setting.
     pub fn of(&self, event_type: &str) -> EventPolicy {
-        let (mode, ttl) = self.types.get(event_type).copied().unwrap_or_default();
+        let known = self.types.get(event_type).copied();
+        let (mode, ttl) = known.unwrap_or_default();
         EventPolicy {
+            type_known: known.is_some(),
             mode,
             link_ttl_days: ttl.or(self.tenant_link_ttl_days),
         }
@@ -208,6 +212,16 @@ impl Store {
                 .bind(tenant)
                 .bind(ext)
                 .fetch_optional(&self.read)
+                .await?,
+        )
+    }
+
+    /// The keys of the tenant's event types.
+    pub async fn event_type_keys(&self, tenant: i64) -> Result<Vec<String>> {
+        Ok(
+            sqlx::query_scalar("SELECT key FROM event_types WHERE tenant_id = $1 ORDER BY key")
+                .bind(tenant)
+                .fetch_all(&self.read)
                 .await?,
         )
     }

@@ -13,6 +13,7 @@ fn re(cell: &'static OnceLock<Regex>, pattern: &str) -> &'static Regex {
 
 /// A room (channel, space) for `provider`, normalised; the error says which forms work.
 pub fn parse_room(provider: Provider, input: &str) -> Result<String, String> {
+    check_pasted("room", input)?;
     let s = input.trim();
     match provider {
         Provider::Chatwork => super::parse_chatwork_room(s)
@@ -42,6 +43,7 @@ pub fn parse_room(provider: Provider, input: &str) -> Result<String, String> {
 
 /// A member's identity for `provider`, normalised.
 pub fn parse_identity(provider: Provider, input: &str) -> Result<String, String> {
+    check_pasted("identity", input)?;
     let s = input.trim();
     let parsed = match provider {
         Provider::Chatwork => super::parse_chatwork_account(s)
@@ -64,6 +66,15 @@ pub fn parse_identity(provider: Provider, input: &str) -> Result<String, String>
         }),
     }?;
     Ok(parsed)
+}
+
+/// Bounds what the forms below are matched against: one line, at most 1,024 characters.
+fn check_pasted(field: &str, input: &str) -> Result<(), String> {
+    crate::text::check(
+        field,
+        input.trim(),
+        crate::text::Rule::one_line(crate::text::MAX_PASTED_ID_CHARS),
+    )
 }
 
 fn slack_channel(s: &str) -> Option<String> {
@@ -138,6 +149,21 @@ fn line_user(s: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pasted_values_are_one_bounded_line() {
+        let long = format!(
+            "https://acme.slack.com/archives/C0123ABCD/{}",
+            "p".repeat(1100)
+        );
+        assert!(parse_room(Provider::Slack, &long)
+            .unwrap_err()
+            .contains("at most 1024"));
+        let upn = format!("{}@example.com", "a".repeat(1100));
+        assert!(parse_identity(Provider::Teams, &upn).is_err());
+        let nul = parse_identity(Provider::Teams, "a\u{0}b@example.com").unwrap_err();
+        assert!(nul.contains("U+0000"), "{nul}");
+    }
 
     #[test]
     fn slack_channels_from_ids_and_links() {

@@ -9,6 +9,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use renkei_core::model::{ConnectionKind, Owner, Provider};
 use renkei_core::routing::{Outcome, Planned};
+use renkei_core::text::{self, Rule};
 use renkei_providers::line_works::{
     event_id_for, render_calendar_op, Absence as CalendarAbsence, AbsenceTime, CalendarOp,
 };
@@ -17,7 +18,7 @@ use renkei_store::events::{NewEvent, KIND_CALENDAR};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::{check_external_id, member_row_id};
+use super::{check_external_id, check_text, member_row_id};
 use crate::auth::Auth;
 use crate::error::{ApiError, ApiJson};
 use crate::AppState;
@@ -42,6 +43,33 @@ fn parse_time(field: &str, value: &str) -> Result<AbsenceTime, ApiError> {
             "invalid_absence",
             format!("`{field}` must be YYYY-MM-DD (all day) or YYYY-MM-DDTHH:MM:SS (timed); got `{value}`"),
         )
+    })
+}
+
+/// Summary, description and time zone against their documented limits.
+fn check_absence_texts(body: &AbsenceBody) -> Result<(), ApiError> {
+    let code = "invalid_absence";
+    check_text(
+        code,
+        "summary",
+        &body.summary,
+        Rule::one_line(text::MAX_SUMMARY_CHARS),
+    )?;
+    if let Some(d) = &body.description {
+        let rule = Rule::many_lines(text::MAX_DESCRIPTION_CHARS).optional();
+        check_text(code, "description", d, rule)?;
+    }
+    if let Some(tz) = &body.time_zone {
+        check_time_zone(tz.trim()).map_err(|m| ApiError::unprocessable("invalid_time_zone", m))?;
+    }
+    Ok(())
+}
+
+/// A name from the IANA time zone database, e.g. `Asia/Tokyo`: the calendar would refuse
+/// anything else only when the sync runs, long after the request was answered.
+pub(crate) fn check_time_zone(tz: &str) -> Result<(), String> {
+    tz.parse::<chrono_tz::Tz>().map(|_| ()).map_err(|_| {
+        format!("`time_zone` must be an IANA time zone name like `Asia/Tokyo` or `UTC`; got `{tz}`")
     })
 }
 
@@ -144,6 +172,7 @@ pub async fn put(
     ApiJson(body): ApiJson<AbsenceBody>,
 ) -> Result<(StatusCode, ApiJson<Absence>), ApiError> {
     check_external_id(&absence_ext)?;
+    check_absence_texts(&body)?;
     let tenant = auth.id();
     let member_id = member_row_id(&state, tenant, &member_ext).await?;
     let mut absence = CalendarAbsence::new(
@@ -261,4 +290,20 @@ pub async fn list(
 ) -> Result<ApiJson<Vec<Absence>>, ApiError> {
     let member_id = member_row_id(&state, auth.id(), &member_ext).await?;
     Ok(ApiJson(state.store.absences(auth.id(), member_id).await?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check_time_zone;
+
+    #[test]
+    fn time_zones_come_from_the_iana_database() {
+        for tz in ["Asia/Tokyo", "UTC", "America/New_York", "Europe/London"] {
+            assert!(check_time_zone(tz).is_ok(), "{tz}");
+        }
+        for tz in ["Asia/Tokio", "JST+9", "", "asia/tokyo\n"] {
+            let err = check_time_zone(tz).unwrap_err();
+            assert!(err.contains("IANA"), "{err}");
+        }
+    }
 }

@@ -5,12 +5,13 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use renkei_core::ids;
 use renkei_core::routing::{Outcome, Planned};
+use renkei_core::text::{self, Rule};
 use renkei_store::events::{DeliveryPage, NewEvent};
 use renkei_store::signals::LaneSignal;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::parse_id;
+use super::{check_text, parse_id};
 use crate::auth::Auth;
 use crate::error::{ApiError, ApiJson};
 use crate::AppState;
@@ -67,12 +68,18 @@ pub async fn create(
         .connection(auth.id(), body.connection_id)
         .await?
         .ok_or_else(|| ApiError::not_found("connection"))?;
-    if body.body.trim().is_empty() || body.body.chars().count() > 60_000 {
-        return Err(ApiError::unprocessable(
-            "invalid_body",
-            "`body` must be 1 to 60,000 characters",
-        ));
-    }
+    check_text(
+        "invalid_title",
+        "title",
+        &body.title,
+        Rule::many_lines(text::MAX_TITLE_CHARS).optional(),
+    )?;
+    check_text(
+        "invalid_body",
+        "body",
+        &body.body,
+        Rule::many_lines(text::MAX_BODY_CHARS),
+    )?;
     if body.rooms.is_empty() || body.rooms.len() > MAX_ROOMS {
         return Err(ApiError::unprocessable(
             "invalid_rooms",
@@ -80,7 +87,9 @@ pub async fn create(
         ));
     }
     let mut rooms: Vec<String> = Vec::with_capacity(body.rooms.len());
-    for r in &body.rooms {
+    for (i, r) in body.rooms.iter().enumerate() {
+        let rule = Rule::one_line(text::MAX_PASTED_ID_CHARS);
+        check_text("invalid_room", &format!("rooms[{i}]"), r.trim(), rule)?;
         let room = ids::parse_chatwork_room(r)
             .map_err(|e| ApiError::unprocessable("invalid_room", e.to_string()))?
             .to_string();

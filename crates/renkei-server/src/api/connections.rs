@@ -131,6 +131,9 @@ pub(crate) async fn resolve_owner(
     };
     let obj = owner.as_object().filter(|o| o.len() == 1).ok_or_else(bad)?;
     let (kind, val) = obj.iter().next().ok_or_else(bad)?;
+    if let serde_json::Value::String(ext) = val {
+        super::check_external_id_in(&format!("owner.{kind}"), ext)?;
+    }
     match (kind.as_str(), val) {
         ("tenant", serde_json::Value::Bool(true)) => Ok(Owner::Tenant),
         ("client", serde_json::Value::String(ext)) => state

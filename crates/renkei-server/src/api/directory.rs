@@ -13,7 +13,7 @@ use renkei_store::directory::{
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{check_external_id, check_name, member_row_id, put_status};
+use super::{check_external_id, check_external_id_in, check_name, member_row_id, put_status};
 use crate::auth::Auth;
 use crate::error::{ApiError, ApiJson};
 use crate::AppState;
@@ -170,6 +170,9 @@ pub async fn put_group(
 ) -> Result<(StatusCode, ApiJson<Group>), ApiError> {
     check_external_id(&ext)?;
     check_name(&body.name, "name")?;
+    if let Some(parent) = &body.parent {
+        check_external_id_in("parent", parent)?;
+    }
     if body.parent.as_deref() == Some(ext.as_str()) {
         return Err(ApiError::unprocessable(
             "group_cycle",
@@ -191,6 +194,21 @@ pub async fn put_group(
     Ok((put_status(created), ApiJson(group)))
 }
 
+/// The member's e-mail address and the client and groups it names, before any lookup.
+fn check_member_refs(body: &MemberBody) -> Result<(), ApiError> {
+    if let Some(email) = body.email.as_deref() {
+        renkei_core::text::check_email("email", email)
+            .map_err(|m| ApiError::unprocessable("invalid_email", m))?;
+    }
+    if let Some(client) = &body.client {
+        check_external_id_in("client", client)?;
+    }
+    for (i, g) in body.groups.iter().enumerate() {
+        check_external_id_in(&format!("groups[{i}]"), g)?;
+    }
+    Ok(())
+}
+
 #[utoipa::path(put, path = "/api/v1/members/{external_id}", request_body = MemberBody,
     params(("external_id" = String, Path)), responses((status = 200, body = Member), (status = 201, body = Member), (status = 422)))]
 pub async fn put_member(
@@ -201,6 +219,7 @@ pub async fn put_member(
 ) -> Result<(StatusCode, ApiJson<Member>), ApiError> {
     check_external_id(&ext)?;
     check_name(&body.name, "name")?;
+    check_member_refs(&body)?;
     let identities = parse_identities(&body.identities)?;
     let input = MemberInput {
         name: body.name.trim(),
@@ -319,7 +338,8 @@ pub async fn get_preferences(
 
 /// Replaces the member's choices, e.g. `{"survey.reminder": {"chatwork": false}}`.
 #[utoipa::path(put, path = "/api/v1/members/{external_id}/preferences", params(("external_id" = String, Path)),
-    request_body = PreferencesBody, responses((status = 200, body = PreferencesBody), (status = 404), (status = 422)))]
+    request_body = PreferencesBody, responses((status = 200, body = PreferencesBody), (status = 404),
+        (status = 422, description = "unknown_event_type, unknown_provider")))]
 pub async fn put_preferences(
     State(state): State<AppState>,
     auth: Auth,
@@ -327,9 +347,11 @@ pub async fn put_preferences(
     ApiJson(body): ApiJson<PreferencesBody>,
 ) -> Result<ApiJson<PreferencesBody>, ApiError> {
     let id = member_row_id(&state, auth.id(), &ext).await?;
+    let known = state.store.event_type_keys(auth.id()).await?;
     let mut prefs = Preferences::new();
     for (event_type, per_provider) in &body.0 {
-        check_external_id(event_type)?;
+        check_external_id_in("event type", event_type)?;
+        check_known_event_type(&known, event_type)?;
         for (p, on) in per_provider {
             prefs
                 .entry(event_type.clone())
@@ -339,6 +361,17 @@ pub async fn put_preferences(
     }
     state.store.set_preferences(auth.id(), id, &prefs).await?;
     Ok(ApiJson(body))
+}
+
+/// Preferences for a type that does not exist would never apply: most likely a typo.
+fn check_known_event_type(known: &[String], event_type: &str) -> Result<(), ApiError> {
+    if known.iter().any(|k| k == event_type) {
+        return Ok(());
+    }
+    Err(ApiError::unprocessable(
+        "unknown_event_type",
+        format!("no event type `{event_type}`: create it with PUT /api/v1/event-types/{event_type} first, or fix the key"),
+    ))
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]

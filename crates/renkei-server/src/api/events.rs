@@ -4,13 +4,15 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use renkei_core::model::DeliveryMode;
 use renkei_core::routing::{self, EventKind, Planned, Targets};
+use renkei_core::text::{self, Rule};
 use renkei_store::directory::EventPolicy;
 use renkei_store::events::{Accepted, DeliveryPage, EventDetail, NewEvent};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 
-use super::parse_id;
+use super::event_warnings::{event_warnings, Warning};
+use super::{check_external_id_in, check_text, parse_id};
 use crate::auth::Auth;
 use crate::error::{ApiError, ApiJson};
 use crate::AppState;
@@ -18,8 +20,6 @@ use crate::AppState;
 pub const MAX_BATCH: usize = 1000;
 /// Requests naming this few groups and members (and not the whole tenant) are routed inline.
 const SMALL_ROUTING: usize = 50;
-const MAX_TITLE_CHARS: usize = 1000;
-const MAX_BODY_CHARS: usize = 60_000;
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -69,6 +69,8 @@ pub struct AcceptedView {
     /// True when the idempotency key named an event accepted earlier.
     pub duplicate: bool,
     pub status: &'static str,
+    /// Names in the event that match nothing in the tenant (a likely typo).
+    pub warnings: Vec<Warning>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -76,45 +78,41 @@ pub struct BatchAccepted {
     pub events: Vec<AcceptedView>,
 }
 
-fn view(a: &Accepted) -> AcceptedView {
+fn view(a: &Accepted, warnings: Vec<Warning>) -> AcceptedView {
     AcceptedView {
         id: a.id,
         duplicate: a.duplicate,
         status: "accepted",
+        warnings,
     }
 }
 
+/// Every field against its documented limit (see `renkei_core::text`), before any lookup.
 pub(crate) fn validate(ev: &EventBody) -> Result<(), ApiError> {
     let bad = |code, msg: String| Err(ApiError::unprocessable(code, msg));
-    if ev.event_type.trim().is_empty() || ev.event_type.len() > 255 {
-        return bad(
-            "invalid_type",
-            "`type` must be 1 to 255 characters, e.g. `file.uploaded`".into(),
-        );
-    }
-    if ev.title.trim().is_empty() || ev.title.chars().count() > MAX_TITLE_CHARS {
-        return bad(
-            "invalid_title",
-            format!("`title` must be 1 to {MAX_TITLE_CHARS} characters"),
-        );
-    }
-    if ev.body.chars().count() > MAX_BODY_CHARS {
-        return bad(
-            "invalid_body",
-            format!("`body` must be at most {MAX_BODY_CHARS} characters"),
-        );
-    }
-    if ev
-        .thread_key
-        .as_ref()
-        .is_some_and(|k| k.trim().is_empty() || k.chars().count() > 200)
-    {
-        return bad(
-            "invalid_thread_key",
-            "`thread_key` must be 1 to 200 characters".into(),
-        );
+    check_text("invalid_type", "type", &ev.event_type, text::EXTERNAL_ID)?;
+    check_text(
+        "invalid_title",
+        "title",
+        &ev.title,
+        Rule::many_lines(text::MAX_TITLE_CHARS),
+    )?;
+    check_text(
+        "invalid_body",
+        "body",
+        &ev.body,
+        Rule::many_lines(text::MAX_BODY_CHARS).optional(),
+    )?;
+    if let Some(k) = &ev.thread_key {
+        check_text("invalid_thread_key", "thread_key", k, Rule::one_line(200))?;
     }
     if let Some(url) = &ev.url {
+        check_text(
+            "invalid_url",
+            "url",
+            url,
+            Rule::one_line(text::MAX_URL_CHARS),
+        )?;
         let ok = url::Url::parse(url).is_ok_and(|u| matches!(u.scheme(), "http" | "https"));
         if !ok {
             return bad(
@@ -123,15 +121,13 @@ pub(crate) fn validate(ev: &EventBody) -> Result<(), ApiError> {
             );
         }
     }
-    if ev
-        .idempotency_key
-        .as_ref()
-        .is_some_and(|k| k.is_empty() || k.len() > 255)
-    {
-        return bad(
+    if let Some(k) = &ev.idempotency_key {
+        check_text(
             "invalid_idempotency_key",
-            "`idempotency_key` must be 1 to 255 characters".into(),
-        );
+            "idempotency_key",
+            k,
+            text::EXTERNAL_ID,
+        )?;
     }
     let to = &ev.to;
     if !to.tenant && to.clients.is_empty() && to.groups.is_empty() && to.members.is_empty() {
@@ -139,6 +135,15 @@ pub(crate) fn validate(ev: &EventBody) -> Result<(), ApiError> {
             "no_targets",
             "`to` names nobody: set `tenant: true` or list `clients`, `groups` or `members`".into(),
         );
+    }
+    for (list, ids) in [
+        ("clients", &to.clients),
+        ("groups", &to.groups),
+        ("members", &to.members),
+    ] {
+        for (i, id) in ids.iter().enumerate() {
+            check_external_id_in(&format!("to.{list}[{i}]"), id)?;
+        }
     }
     Ok(())
 }
@@ -233,7 +238,7 @@ async fn accept(
     state: &AppState,
     tenant: i64,
     events: Vec<EventBody>,
-) -> Result<Vec<Accepted>, ApiError> {
+) -> Result<Vec<AcceptedView>, ApiError> {
     let mut problems: Vec<(usize, ApiError)> = events
         .iter()
         .enumerate()
@@ -258,6 +263,11 @@ async fn accept(
         return Err(ApiError::unprocessable("invalid_events", message).with_details(json!(details)));
     }
     let routed = route(state, tenant, &events).await?;
+    let warnings: Vec<_> = events
+        .iter()
+        .zip(&routed)
+        .map(|(ev, (planned, policy))| event_warnings(&ev.event_type, policy.type_known, planned))
+        .collect();
     let now = renkei_store::now_ms();
     let new_events = events
         .into_iter()
@@ -283,7 +293,11 @@ async fn accept(
     conns.sort_unstable();
     conns.dedup();
     state.wake_lanes(&conns).await?;
-    Ok(accepted)
+    Ok(accepted
+        .iter()
+        .zip(warnings)
+        .map(|(a, w)| view(a, w))
+        .collect())
 }
 
 /// Accepts one event. It is stored durably, with its deliveries queued, before the answer.
@@ -294,8 +308,8 @@ pub async fn create(
     auth: Auth,
     ApiJson(body): ApiJson<EventBody>,
 ) -> Result<(StatusCode, ApiJson<AcceptedView>), ApiError> {
-    let accepted = accept(&state, auth.id(), vec![body]).await?;
-    Ok((StatusCode::ACCEPTED, ApiJson(view(&accepted[0]))))
+    let mut accepted = accept(&state, auth.id(), vec![body]).await?;
+    Ok((StatusCode::ACCEPTED, ApiJson(accepted.remove(0))))
 }
 
 /// Accepts up to 1,000 events in one request, all or nothing.
@@ -315,13 +329,8 @@ pub async fn create_batch(
             ),
         ));
     }
-    let accepted = accept(&state, auth.id(), body.events).await?;
-    Ok((
-        StatusCode::ACCEPTED,
-        ApiJson(BatchAccepted {
-            events: accepted.iter().map(view).collect(),
-        }),
-    ))
+    let events = accept(&state, auth.id(), body.events).await?;
+    Ok((StatusCode::ACCEPTED, ApiJson(BatchAccepted { events })))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

@@ -123,12 +123,13 @@ pub async fn put_inbound_secret(
         )
     })?;
     let secret = body.secret.trim();
-    if secret.is_empty() || secret.len() > 512 {
-        return Err(ApiError::unprocessable(
-            "invalid_secret",
-            "`secret` must be 1 to 512 characters, copied from the provider's console",
-        ));
-    }
+    // Copied from the provider's console: one line, at most 512 characters.
+    super::check_text(
+        "invalid_secret",
+        "secret",
+        secret,
+        renkei_core::text::Rule::one_line(512),
+    )?;
     if let Err(why) = check_inbound_secret(conn.provider, secret) {
         return Err(ApiError::unprocessable("invalid_secret", why));
     }

@@ -12,6 +12,7 @@ mod connections;
 mod delivery;
 mod durability;
 mod fan_out;
+mod limits;
 mod line_providers;
 mod oauth_and_hooks;
 mod preview;

@@ -233,6 +233,20 @@ async fn scenarios_14_15_19_preferences(b: Backend) {
         .await;
     let own_my_chat: i64 = my_chat(&own);
 
+    // Preferences name existing event types only: a typo would never apply.
+    let (s, err) = app
+        .put(
+            "/api/v1/members/yamada/preferences",
+            json!({"survey.reminder": {"chatwork": false}}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{err}");
+    assert_eq!(err["error"]["code"], "unknown_event_type");
+    app.put(
+        "/api/v1/event-types/survey.reminder",
+        json!({"name": "アンケート"}),
+    )
+    .await;
     let (s, _) = app
         .put(
             "/api/v1/members/yamada/preferences",
@@ -348,6 +362,11 @@ async fn route_preview_explains_without_sending(b: Backend) {
         return;
     };
     acall(&app).await;
+    app.put(
+        "/api/v1/event-types/survey.reminder",
+        json!({"name": "アンケート"}),
+    )
+    .await;
     app.put(
         "/api/v1/members/yamada/preferences",
         json!({"survey.reminder": {"chatwork": false}}),

@@ -20,14 +20,21 @@
 //! - 200 answers the request's fields plus `name` (`spaces/S/messages/M`) and `thread.name`
 //!   only, as Google documents for webhooks; [`FakeGoogleChat::messages`] keeps the full
 //!   message (`createTime`, `space`, `sender`).
-//! - 60 writes per minute per space (shared by every webhook of the space), over it 429
-//!   `RESOURCE_EXHAUSTED` with no `Retry-After`.
+//! - 60 writes per minute per space and about one a second (shared by every webhook and
+//!   key posting into the space), over either 429 `RESOURCE_EXHAUSTED` with no
+//!   `Retry-After`.
 //!
 //! # Choices where Google is undocumented
 //! - Order of checks: route (404, Google's HTML page) → method (405) → `key` (403/400) →
-//!   injected fault → space (404) → `token` (401/403) → space window (429) → body (400) →
-//!   thread (404) → 200. Every request that passes the token check counts toward the window
-//!   (a 400 included); refused ones do not.
+//!   injected fault → space (404) → `token` (401/403) → `Content-Type` (400) → space
+//!   windows (429: the second's, then the minute's) → body (400) → thread (404) → 200.
+//!   Every request that passes the content type check counts toward the windows (a 400
+//!   included); refused ones do not, though one refused by the minute's window was counted
+//!   by the second's.
+//! - "About one a second" is a fixed window of 3 writes per 3 s per space (a small burst,
+//!   as for Slack).
+//! - A body sent as anything but `application/json` is refused 400 `INVALID_ARGUMENT`
+//!   "Invalid JSON payload received. Unexpected token." (Google reads only JSON there).
 //! - The deprecated `threadKey` query parameter is ignored. No limit on `text` length is
 //!   enforced beyond the 32,000-byte message limit.
 //! - [`FakeGoogleChat::set_delay`] waits after the message was stored.
@@ -67,6 +74,9 @@ pub struct FakeGoogleChatConfig {
     /// Writes per space per window (Google: 60 per minute).
     pub writes_per_space: u32,
     pub window: Duration,
+    /// Writes per space per short window (Google: about one a second; 3 per 3 s here).
+    pub burst_per_space: u32,
+    pub burst_window: Duration,
     /// `false` never answers 429.
     pub limits_enabled: bool,
 }
@@ -76,15 +86,18 @@ impl Default for FakeGoogleChatConfig {
         FakeGoogleChatConfig {
             writes_per_space: 60,
             window: Duration::from_secs(60),
+            burst_per_space: 3,
+            burst_window: Duration::from_secs(3),
             limits_enabled: true,
         }
     }
 }
 
 impl FakeGoogleChatConfig {
-    /// Multiplies the window by `factor` (0.01 → 600 ms); the limit is unchanged.
+    /// Multiplies the windows by `factor` (0.01 → 600 ms); the limits are unchanged.
     pub fn scaled(mut self, factor: f64) -> Self {
         self.window = self.window.mul_f64(factor);
+        self.burst_window = self.burst_window.mul_f64(factor);
         self
     }
 }
@@ -105,6 +118,7 @@ struct Shared {
     keys: Mutex<HashSet<String>>,
     spaces: Mutex<HashMap<String, Space>>,
     windows: FixedWindows,
+    burst_windows: FixedWindows,
     journal: Journal,
     faults: Faults,
     base_url: Mutex<String>,
@@ -124,6 +138,7 @@ impl FakeGoogleChat {
             keys: Mutex::new(HashSet::new()),
             spaces: Mutex::new(HashMap::new()),
             windows: FixedWindows::new(config.writes_per_space, config.window),
+            burst_windows: FixedWindows::new(config.burst_per_space, config.burst_window),
             journal: Journal::default(),
             faults: Faults::default(),
             base_url: Mutex::new(String::new()),

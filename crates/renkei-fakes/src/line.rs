@@ -47,7 +47,10 @@
 //!   not counted toward the monthly quota (LINE does not count messages to people who
 //!   blocked the account). A well-formed user ID the fake does not know (e.g. one from
 //!   another provider) answers 400 `{"message":"Failed to send messages"}`.
-//! - Order: route (404) → token (401) → rate window (429) → injected fault → JSON → retry
+//! - A push or multicast whose `Content-Type` is not `application/json` → 415 `{"message":
+//!   "The content type, '…', is not supported"}`.
+//! - Order: route (404) → token (401) → rate window (429) → injected fault → content type
+//!   (415) → JSON → retry
 //!   key format (400) → accepted key (409) → body (400) → recipient (400) → quota (429).
 //!   Faults and refusals do not use up a retry key or the quota.
 //! - Usage does not reset by itself at the month's end: tests set it.

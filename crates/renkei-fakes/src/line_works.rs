@@ -9,9 +9,10 @@
 //!   `exp` in the future at most 60 minutes after `iat`. The answer has `access_token`,
 //!   `refresh_token`, `token_type` `Bearer`, `expires_in` and `scope`. `grant_type=
 //!   refresh_token` works too. Tokens live [`FakeLineWorksConfig::token_lifetime`] (24 h).
-//! - API errors are `{"code","description"}`. An unknown or expired bearer token gets
-//!   **403 `UNAUTHORIZED`** (LINE WORKS' answer for an expired token); a token without the
-//!   endpoint's scope gets 403 `ACCESS_DENIED`.
+//! - API errors are `{"code","description"}`. A missing or unknown bearer token gets **401
+//!   `UNAUTHORIZED`** with `WWW-Authenticate: Bearer …`; an expired one 403 `UNAUTHORIZED`
+//!   (LINE WORKS' answer for an expired token); a token without the endpoint's scope gets
+//!   403 `FORBIDDEN`. A `POST`/`PUT` body must be `application/json` (a charset is fine).
 //! - `GET /bots/{botId}`, `POST /bots/{botId}/users/{userId}/messages`, `POST /bots/{botId}/
 //!   channels/{channelId}/messages` (201, empty body; text ≤ 2000 characters). A bot that is
 //!   not in the channel gets 403 `ACCESS_DENIED`; unknown bots, users, channels 404.
@@ -34,9 +35,11 @@
 //!   is not a form, or missing fields → 400 `invalid_request`.
 //! - `expires_in` is answered as a string (`"86400"`), as LINE WORKS has been seen to do;
 //!   [`FakeLineWorksConfig::expires_in_as_string`] switches to a number.
-//! - A request without `Authorization` gets 401 `UNAUTHORIZED`.
+//! - Another `Content-Type` on a `POST`/`PUT` gets 415 `UNSUPPORTED_MEDIA_TYPE` (LINE WORKS
+//!   documents only that the body is JSON).
 //! - Order of checks: route (404 `NOT_FOUND`) → token (401/403) → rate window (429) →
-//!   injected fault → scope (403) → bot/user/channel (404) → membership (403) → body (400).
+//!   injected fault → scope (403) → content type (415) → bot/user/channel (404) →
+//!   membership (403) → body (400).
 //!   Every request that passes the token check counts toward its operation's window
 //!   (whatever it answers); refused ones do not. The token endpoint is not rate limited.
 //! - Calendar: creating an `eventId` that exists → 409 `CONFLICT`; `PUT` or `DELETE` of an
@@ -255,9 +258,18 @@ impl FakeLineWorks {
     }
 
     /// Limits the scopes the app may ask for (as configured in the Developer Console).
+    /// Tokens already issued to it lose the scopes taken away, so their next call to an
+    /// endpoint that needs one answers 403 `FORBIDDEN`.
     pub fn set_app_scopes(&self, client_id: &str, scopes: &[&str]) {
-        if let Some(app) = self.shared.world.lock().apps.get_mut(client_id) {
-            app.scopes = scopes.iter().map(|s| s.to_string()).collect();
+        let allowed: Vec<String> = scopes.iter().map(|s| s.to_string()).collect();
+        let mut world = self.shared.world.lock();
+        if let Some(app) = world.apps.get_mut(client_id) {
+            app.scopes.clone_from(&allowed);
+        }
+        for t in world.tokens.values_mut() {
+            if t.client_id == client_id {
+                t.scopes.retain(|s| allowed.contains(s));
+            }
         }
     }
 
@@ -301,6 +313,12 @@ impl FakeLineWorks {
     /// Life of tokens issued from now on.
     pub fn set_token_lifetime(&self, life: Duration) {
         *self.shared.token_lifetime.lock() = life;
+    }
+
+    /// Every token issued so far is forgotten, as if revoked (their holders get 401 with
+    /// `WWW-Authenticate`).
+    pub fn revoke_tokens(&self) {
+        self.shared.world.lock().tokens.clear();
     }
 
     /// Every token issued so far expires now (their holders get 403 `UNAUTHORIZED`).

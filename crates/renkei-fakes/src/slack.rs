@@ -23,13 +23,18 @@
 //!   characters → `msg_too_long`; more than 50 blocks, a block without `type`, a section
 //!   text over 3,000 characters or a header over 150 → `invalid_blocks` with the reason in
 //!   `response_metadata.messages`.
+//! - Blocks whose texts add up to more than 12,000 characters → `msg_blocks_too_long`
+//!   (the Web API's `ok:false`, a webhook's 400 plain text).
 //! - Incoming webhooks: `POST` JSON (`application/json`) or a form with `payload=<json>`;
 //!   200 with the plain-text body `ok`. Errors are plain text: 400 `invalid_payload` (bad
-//!   JSON or content type) / `no_text` / `invalid_blocks` / `msg_too_long`, 403
-//!   `invalid_token` (the webhook's app was revoked) / `action_prohibited` (posting
-//!   restricted), 404 `no_service` (unknown or removed webhook) / `channel_not_found`
-//!   (its channel was deleted), 410 `channel_is_archived`. A live webhook posted `{}`
-//!   answers 400 `no_text`, which is how renkei checks a pasted URL without posting.
+//!   JSON or content type) / `missing_text_or_fallback_or_attachments` (none of `text`,
+//!   `blocks`, `attachments`) / `no_text` (blank text, no blocks) / `invalid_blocks` /
+//!   `msg_blocks_too_long` / `msg_too_long`, 403 `invalid_token` (the webhook's app was
+//!   revoked) / `action_prohibited` (posting restricted), 404 `no_service` (unknown or
+//!   removed webhook) / `channel_not_found` (its channel was deleted), 410
+//!   `channel_is_archived`. A live webhook posted `{}` answers 400
+//!   `missing_text_or_fallback_or_attachments`, which is how renkei checks a pasted URL
+//!   without posting.
 //! - Rate limits, ~1 message/s with a small burst: at most 3 accepted posts per fixed 3 s
 //!   window per webhook and, separately, per channel for `chat.postMessage` (DMs count
 //!   per DM channel). Over it: 429 with `Retry-After` (whole seconds until the window

@@ -10,7 +10,10 @@
 //!   `api-version` → 400 `MissingApiVersionParameter`; an unknown (deleted) workflow → 404
 //!   `WorkflowNotFound`; a missing `sig` → 401 `DirectApiAuthorizationRequired`; a wrong one
 //!   → 401 `DirectApiInvalidAuthorizationSignature`; a method other than POST → 405
-//!   `TriggerRequestMethodNotValid`; a body that is not JSON → 400 `InvalidRequestContent`.
+//!   `TriggerRequestMethodNotValid`; a `Content-Type` other than `application/json` (even
+//!   with a JSON body) or a JSON type with a body that does not parse → 400
+//!   `InvalidRequestContent`; a flow switched off ([`FakeTeams::set_flow_enabled`]) → 400
+//!   `WorkflowTriggerIsNotEnabled` ("… with state 'Disabled': trigger is not enabled.").
 //! - **Any JSON body is accepted with 202 and an empty body, even a broken card**, with the
 //!   `x-ms-workflow-run-id` header. The flow's run is then recorded ([`FakeTeams::runs`])
 //!   as `Succeeded` (with the cards posted) or `Failed` (with the reason Power Automate's run
@@ -24,7 +27,7 @@
 //! - The rate limit is unpublished: by default 100 requests per 60 s per workflow (the Teams
 //!   connector's per-connection throttle), `Retry-After` = seconds left in the window.
 //! - Order of checks: route (404 `NotFound`) → method (405) → `api-version` (400) → workflow
-//!   exists (404) → `sig` (401) → window (429) → injected fault → legacy throttle (200) →
+//!   exists (404) → `sig` (401) → flow switched on (400) → window (429) → injected fault → legacy throttle (200) →
 //!   body is JSON (400) → 202. Requests refused before the window are not counted.
 //! - Both bad-`sig` cases answer 401 (never 403). The run is decided synchronously, so
 //!   [`FakeTeams::runs`] is complete when the 202 arrives (the real run lags behind).
@@ -44,7 +47,7 @@ mod api;
 mod flow;
 mod inspect;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -118,6 +121,8 @@ struct Shared {
     next_run: AtomicU64,
     /// Workflow id → its `sig`.
     workflows: Mutex<HashMap<String, String>>,
+    /// Workflows whose flow was switched off.
+    disabled: Mutex<HashSet<String>>,
     windows: FixedWindows,
     runs: Mutex<Vec<FlowRun>>,
     journal: Journal,
@@ -140,6 +145,7 @@ impl FakeTeams {
             legacy_throttle: AtomicUsize::new(0),
             next_run: AtomicU64::new(1),
             workflows: Mutex::new(HashMap::new()),
+            disabled: Mutex::new(HashSet::new()),
             windows: FixedWindows::new(config.limit, config.window),
             runs: Mutex::new(Vec::new()),
             journal: Journal::default(),
@@ -191,6 +197,16 @@ impl FakeTeams {
     /// The flow was deleted: its URL answers 404.
     pub fn remove_workflow(&self, id: &str) {
         self.shared.workflows.lock().remove(id);
+    }
+
+    /// Switches the flow off (its URL then answers `WorkflowTriggerIsNotEnabled`) or on.
+    pub fn set_flow_enabled(&self, id: &str, on: bool) {
+        let mut disabled = self.shared.disabled.lock();
+        if on {
+            disabled.remove(id);
+        } else {
+            disabled.insert(id.to_owned());
+        }
     }
 
     /// `http://ADDR/workflows/{id}/triggers/manual/paths/invoke?…&sig=…` with the

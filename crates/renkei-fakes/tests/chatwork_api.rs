@@ -100,7 +100,8 @@ async fn post_reads_only_a_urlencoded_body() {
         json_ct,
         r#"{"body":"x"}"#,
     );
-    assert_eq!(j.await.status, 400);
+    let j = j.await;
+    assert_eq!((j.status, j.text().as_str()), (400, required));
     // Present but empty.
     let e = call(
         &r,

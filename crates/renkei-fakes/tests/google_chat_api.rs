@@ -15,8 +15,12 @@ use serde_json::{json, Value};
 const JSON: &str = "application/json; charset=UTF-8";
 const FALLBACK: &str = "&messageReplyOption=REPLY_MESSAGE_FALLBACK_TO_NEW_THREAD";
 
+/// The demo world with a loose per-second window: most tests post faster than once a second.
 fn demo() -> FakeGoogleChat {
-    FakeGoogleChat::with_demo_world(FakeGoogleChatConfig::default())
+    FakeGoogleChat::with_demo_world(FakeGoogleChatConfig {
+        burst_per_space: 1_000,
+        ..Default::default()
+    })
 }
 
 fn demo_url(fake: &FakeGoogleChat) -> String {
@@ -231,6 +235,63 @@ async fn sixty_writes_a_minute_per_space_then_resource_exhausted() {
     for _ in 0..5 {
         assert_eq!(post(&fake, &url, &msg).await.status, 200);
     }
+}
+
+#[tokio::test]
+async fn about_one_write_a_second_per_space_whichever_key_posts() {
+    let config = FakeGoogleChatConfig::default().scaled(0.01); // 3 writes per 30 ms
+    let fake = FakeGoogleChat::with_demo_world(config);
+    let url = demo_url(&fake);
+    let other_key = fake.add_webhook(DEMO_SPACE, "key-of-another-app", "token-2");
+    let other_space = fake.add_webhook("AAAAother", DEMO_KEY, "token-3");
+    let msg = json!({"text": "x"});
+    for u in [&url, &other_key, &url] {
+        assert_eq!(post(&fake, u, &msg).await.status, 200);
+    }
+    let limited = post(&fake, &other_key, &msg).await;
+    assert_eq!(
+        (limited.status, error(&limited).1),
+        (429, "RESOURCE_EXHAUSTED".into()),
+        "the space's pace is shared by every key and webhook"
+    );
+    assert_eq!(post(&fake, &other_space, &msg).await.status, 200);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while post(&fake, &url, &msg).await.status == 429 {
+        assert!(Instant::now() < deadline, "the window never ended");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    assert_eq!(fake.messages(DEMO_SPACE).len(), 4);
+}
+
+#[tokio::test]
+async fn the_body_must_be_sent_as_json() {
+    let fake = demo();
+    let url = demo_url(&fake);
+    let body = json!({"text": "x"}).to_string();
+    for content_type in [
+        None,
+        Some("text/plain"),
+        Some("application/x-www-form-urlencoded"),
+    ] {
+        let res = call(&fake.router(), "POST", &url, None, content_type, &body).await;
+        assert_eq!(
+            (res.status, error(&res).1),
+            (400, "INVALID_ARGUMENT".into()),
+            "{content_type:?}"
+        );
+        assert!(error(&res).2.starts_with("Invalid JSON payload received."));
+    }
+    let plain = call(
+        &fake.router(),
+        "POST",
+        &url,
+        None,
+        Some("application/json"),
+        &body,
+    )
+    .await;
+    assert_eq!(plain.status, 200, "a charset is optional");
+    assert_eq!(fake.messages(DEMO_SPACE).len(), 1);
 }
 
 #[tokio::test]

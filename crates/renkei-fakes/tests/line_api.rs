@@ -163,6 +163,30 @@ async fn tokens_are_checked_like_line() {
 }
 
 #[tokio::test]
+async fn bodies_must_be_sent_as_json() {
+    let (fake, url) = start(FakeLineConfig::default()).await;
+    let body = json!({"to": demo::YAMADA, "messages": [{"type": "text", "text": "x"}]});
+    for content_type in ["text/plain", "application/x-www-form-urlencoded"] {
+        let resp = reqwest::Client::new()
+            .post(format!("{url}/v2/bot/message/push"))
+            .bearer_auth(demo::TOKEN)
+            .header("content-type", content_type)
+            .body(body.to_string())
+            .send()
+            .await
+            .unwrap();
+        let a = answer(resp).await;
+        assert_eq!(a.status, 415, "{content_type}");
+        assert_eq!(
+            a.body["message"],
+            format!("The content type, '{content_type}', is not supported")
+        );
+    }
+    assert!(fake.pushes().is_empty(), "nothing was sent");
+    assert_eq!(push(&url, None, demo::YAMADA, "x").await.status, 200);
+}
+
+#[tokio::test]
 async fn bodies_are_validated_like_line() {
     let (_fake, url) = start(FakeLineConfig::default()).await;
     let to = push(&url, None, "@yamada", "x").await;

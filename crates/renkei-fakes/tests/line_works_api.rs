@@ -1,4 +1,5 @@
-//! The fake LINE WORKS bot API: shapes, bearer tokens (403 `UNAUTHORIZED` when expired),
+//! The fake LINE WORKS bot API: shapes, bearer tokens (401 with `WWW-Authenticate` when
+//! unknown, 403 `UNAUTHORIZED` when expired), content types,
 //! scopes, channel membership, validation, the per-operation rate limit, faults and the
 //! `/_fake` routes.
 
@@ -9,7 +10,7 @@ use std::time::Duration;
 use line_works_common::*;
 use renkei_fakes::line_works::{
     Destination, FakeLineWorks, FakeLineWorksConfig, DEMO_BOT_ID, DEMO_CHANNEL,
-    DEMO_CHANNEL_WITHOUT_BOT, DEMO_USERS,
+    DEMO_CHANNEL_WITHOUT_BOT, DEMO_CLIENT_ID, DEMO_USERS,
 };
 use serde_json::json;
 
@@ -111,7 +112,7 @@ async fn unknown_things_are_404_and_strangers_403() {
 }
 
 #[tokio::test]
-async fn expired_or_unknown_tokens_get_403_unauthorized() {
+async fn unknown_tokens_get_401_with_a_challenge_and_expired_ones_403() {
     let fake = demo();
     let r = fake.router();
     let uri = user_messages(DEMO_USERS[0]);
@@ -121,11 +122,15 @@ async fn expired_or_unknown_tokens_get_403_unauthorized() {
         (missing.status, missing.json()["code"].clone()),
         (401, json!("UNAUTHORIZED"))
     );
+    assert_eq!(missing.header("www-authenticate"), Some("Bearer"));
     let unknown = call(&r, "POST", &uri, Some("made-up"), Some(JSON), &body).await;
     assert_eq!(
         (unknown.status, unknown.json()["code"].clone()),
-        (403, json!("UNAUTHORIZED"))
+        (401, json!("UNAUTHORIZED"))
     );
+    assert!(unknown
+        .header("www-authenticate")
+        .is_some_and(|c| c.starts_with("Bearer error=\"invalid_token\"")));
 
     let t = token(&r, "bot").await;
     assert_eq!(
@@ -167,7 +172,7 @@ async fn endpoints_need_their_scope() {
     .await;
     assert_eq!(
         (res.status, res.json()["code"].clone()),
-        (403, json!("ACCESS_DENIED"))
+        (403, json!("FORBIDDEN"))
     );
     assert!(res.json()["description"].as_str().unwrap().contains("bot"));
     let read_only = token(&r, "bot.read").await;
@@ -181,6 +186,52 @@ async fn endpoints_need_their_scope() {
     )
     .await;
     assert_eq!(bot.status, 200);
+}
+
+#[tokio::test]
+async fn a_scope_taken_from_the_app_is_taken_from_its_tokens() {
+    let fake = demo();
+    let r = fake.router();
+    let t = token(&r, "bot calendar").await;
+    let uri = user_messages(DEMO_USERS[0]);
+    let body = text_message("x");
+    let send = || call(&r, "POST", &uri, Some(&t), Some(JSON), &body);
+    assert_eq!(send().await.status, 201);
+    fake.set_app_scopes(DEMO_CLIENT_ID, &["calendar"]);
+    let res = send().await;
+    assert_eq!(
+        (res.status, res.json()["code"].clone()),
+        (403, json!("FORBIDDEN"))
+    );
+}
+
+#[tokio::test]
+async fn bodies_must_be_sent_as_json() {
+    let fake = demo();
+    let r = fake.router();
+    let t = token(&r, "bot").await;
+    let uri = user_messages(DEMO_USERS[0]);
+    let body = text_message("x");
+    for content_type in [
+        None,
+        Some("text/plain"),
+        Some("application/x-www-form-urlencoded"),
+    ] {
+        let res = call(&r, "POST", &uri, Some(&t), content_type, &body).await;
+        assert_eq!(
+            (res.status, res.json()["code"].clone()),
+            (415, json!("UNSUPPORTED_MEDIA_TYPE")),
+            "{content_type:?}"
+        );
+    }
+    let charset = Some("application/json; charset=UTF-8");
+    assert_eq!(
+        call(&r, "POST", &uri, Some(&t), charset, &body)
+            .await
+            .status,
+        201
+    );
+    assert_eq!(fake.messages().len(), 1);
 }
 
 #[tokio::test]

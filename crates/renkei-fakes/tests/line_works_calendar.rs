@@ -238,7 +238,7 @@ async fn calendar_calls_need_the_calendar_scope() {
     .await;
     assert_eq!(
         (res.status, res.json()["code"].clone()),
-        (403, json!("ACCESS_DENIED"))
+        (403, json!("FORBIDDEN"))
     );
     let read_only = token(&r, "calendar.read").await;
     assert_eq!(

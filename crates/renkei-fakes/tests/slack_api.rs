@@ -208,6 +208,18 @@ async fn request_bodies_are_checked_like_slack() {
     )
     .await;
     assert_eq!(huge.json()["error"], "msg_too_long");
+    let section = json!({"type": "section", "text": {"type": "mrkdwn", "text": "a".repeat(3_000)}});
+    let blocks_too_long = api(
+        &r,
+        "chat.postMessage",
+        TOKEN,
+        &json!({"channel": GENERAL, "text": "x", "blocks": vec![section; 5]}),
+    )
+    .await;
+    assert_eq!(
+        (blocks_too_long.status, blocks_too_long.json()),
+        (200, json!({"ok": false, "error": "msg_blocks_too_long"}))
+    );
     assert!(fake.all_messages().is_empty());
 
     // A form post carries blocks as a JSON string; JSON without a charset gets a warning.

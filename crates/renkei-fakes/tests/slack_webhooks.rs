@@ -29,7 +29,12 @@ async fn payload_errors_are_plain_text_400s() {
     let fake = demo();
     let r = fake.router();
     let probe = hook(&r, DEMO_WEBHOOK_PATH, &json!({})).await;
-    assert_eq!((probe.status, probe.text()), (400, "no_text".to_string()));
+    assert_eq!(
+        (probe.status, probe.text()),
+        (400, "missing_text_or_fallback_or_attachments".to_string())
+    );
+    let blank = hook(&r, DEMO_WEBHOOK_PATH, &json!({"text": " "})).await;
+    assert_eq!((blank.status, blank.text()), (400, "no_text".to_string()));
     let bad = call(
         &r,
         "POST",
@@ -65,6 +70,18 @@ async fn payload_errors_are_plain_text_400s() {
     assert_eq!(
         (invalid.status, invalid.text()),
         (400, "invalid_blocks".to_string())
+    );
+    let section =
+        json!({"type": "section", "text": {"type": "mrkdwn", "text": "あ".repeat(3_000)}});
+    let too_much = hook(
+        &r,
+        DEMO_WEBHOOK_PATH,
+        &json!({"text": "x", "blocks": vec![section; 5]}),
+    )
+    .await;
+    assert_eq!(
+        (too_much.status, too_much.text()),
+        (400, "msg_blocks_too_long".to_string())
     );
     assert!(fake.all_messages().is_empty());
 

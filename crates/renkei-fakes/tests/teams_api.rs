@@ -147,13 +147,66 @@ async fn request_mistakes_are_refused_before_any_run() {
         .as_str()
         .unwrap()
         .contains("text/plain"));
+    // A JSON body under another type is refused too (the trigger has a schema).
+    for content_type in ["text/plain", "application/x-www-form-urlencoded"] {
+        let res = call(
+            &fake.router(),
+            "POST",
+            &url,
+            None,
+            Some(content_type),
+            &hello().to_string(),
+        )
+        .await;
+        assert_eq!(
+            (res.status, res.json()["error"]["code"].clone()),
+            (400, json!("InvalidRequestContent")),
+            "{content_type}"
+        );
+    }
+    let broken = call(&fake.router(), "POST", &url, None, Some(JSON), "{").await;
+    assert_eq!(broken.json()["error"]["code"], "InvalidRequestContent");
+    let charset = call(
+        &fake.router(),
+        "POST",
+        &url,
+        None,
+        Some("application/json; charset=utf-8"),
+        &hello().to_string(),
+    )
+    .await;
+    assert_eq!(charset.status, 202, "a charset is fine");
+    assert_eq!(fake.runs().len(), 1);
     let get = call(&fake.router(), "GET", &url, None, None, "").await;
     assert_eq!(get.status, 405);
     let no_version = url.replace("api-version=2016-06-01", "x=1");
     let res = post(&fake, &no_version, &hello()).await;
     assert_eq!(res.json()["error"]["code"], "MissingApiVersionParameter");
     assert_eq!(post(&fake, "/elsewhere", &hello()).await.status, 404);
+    assert_eq!(fake.runs().len(), 1);
+}
+
+#[tokio::test]
+async fn a_flow_switched_off_refuses_until_switched_on() {
+    let fake = demo();
+    let url = fake.webhook_url(DEMO_WORKFLOW);
+    fake.set_flow_enabled(DEMO_WORKFLOW, false);
+    let off = post(&fake, &url, &hello()).await;
+    assert_eq!(off.status, 400);
+    assert_eq!(
+        off.json(),
+        json!({"error": {"code": "WorkflowTriggerIsNotEnabled", "message":
+            "Could not execute workflow 'demo-workflow-0001' trigger 'manual' with state 'Disabled': trigger is not enabled."}})
+    );
+    let forged = url.replace(DEMO_SIG, "forged");
+    assert_eq!(
+        post(&fake, &forged, &hello()).await.status,
+        401,
+        "the signature is checked first"
+    );
     assert!(fake.runs().is_empty());
+    fake.set_flow_enabled(DEMO_WORKFLOW, true);
+    assert_eq!(post(&fake, &url, &hello()).await.status, 202);
 }
 
 #[tokio::test]

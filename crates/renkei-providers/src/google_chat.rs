@@ -3,8 +3,10 @@
 
 mod classify;
 mod message;
+mod pacing;
 mod webhook;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures::future::BoxFuture;
@@ -19,10 +21,13 @@ use crate::{
 
 pub use classify::{classify, error_text, GoogleError};
 pub use message::{escape, render as render_message, user_id, MAX_MESSAGE_BYTES, MAX_TEXT_CHARS};
+pub use pacing::SpacePacer;
 pub use webhook::{check as check_webhook_url, SpaceWebhook, HOSTS};
 
 /// 60 writes per minute per space, shared by every app; one webhook posts into one space.
 pub const PER_SPACE: (u32, Duration) = (60, Duration::from_secs(60));
+/// About one write a second per space: the pace every connection into a space shares.
+pub const SPACE_INTERVAL: Duration = Duration::from_secs(1);
 
 /// Related notices reply in the thread named by the key, or start it.
 pub const REPLY_OPTION: &str = "REPLY_MESSAGE_FALLBACK_TO_NEW_THREAD";
@@ -43,6 +48,8 @@ pub struct GoogleChat {
     http: reqwest::Client,
     allow_private: bool,
     limits: LaneLimits,
+    /// Shared by every clone, so by every lane of this node.
+    pacer: Arc<SpacePacer>,
 }
 
 impl GoogleChat {
@@ -51,15 +58,19 @@ impl GoogleChat {
             per_credential: Some(PER_SPACE),
             per_room: None,
         };
+        // Scaled like the lane's windows; a scale of 0 switches pacing off too.
+        let scale = config.rate_window_scale.max(0.0);
         GoogleChat {
             http,
             allow_private: config.allow_private_targets,
             limits: limits.scaled(config.rate_window_scale),
+            pacer: Arc::new(SpacePacer::new(SPACE_INTERVAL.mul_f64(scale))),
         }
     }
 
-    /// POSTs a rendered message (adding the thread when `thread_key` is given) and
-    /// classifies the answer; a created message's `name` is the message ID.
+    /// POSTs a rendered message (adding the thread when `thread_key` is given) when the
+    /// space's turn comes, and classifies the answer; a created message's `name` is the
+    /// message ID.
     pub async fn post(
         &self,
         webhook: &SpaceWebhook,
@@ -82,6 +93,7 @@ impl GoogleChat {
                 message.to_string()
             }
         };
+        self.pacer.wait_turn(&webhook.space).await;
         let req = self
             .http
             .post(url)

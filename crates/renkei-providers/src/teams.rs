@@ -21,7 +21,7 @@ use crate::{
 
 pub use crate::http::{retry_after, scrub};
 pub use card::{escape, render as render_card, CARD_VERSION, MAX_PAYLOAD_BYTES};
-pub use classify::{classify, error_text, LEGACY_THROTTLE_TEXT};
+pub use classify::{classify, error_text, is_flow_off, FLOW_OFF_HELP, LEGACY_THROTTLE_TEXT};
 pub use validate::validate_card;
 pub use webhook::{check as check_webhook_url, is_retired_connector, WorkflowUrl, HOSTS};
 

@@ -22,6 +22,14 @@ fn config() -> ProviderConfig {
     }
 }
 
+/// The fake with a loose per-second window, for tests about something else.
+fn quick_writes() -> FakeGoogleChatConfig {
+    FakeGoogleChatConfig {
+        burst_per_space: 1_000,
+        ..Default::default()
+    }
+}
+
 fn chat(config: &ProviderConfig) -> GoogleChat {
     GoogleChat::new(renkei_providers::http_client(config.timeout), config)
 }
@@ -60,7 +68,7 @@ async fn send(
 
 #[tokio::test]
 async fn connect_checks_the_shape_without_posting() {
-    let (fake, _running, url) = started(FakeGoogleChatConfig::default()).await;
+    let (fake, _running, url) = started(quick_writes()).await;
     let verified = chat(&config())
         .connect(&json!({ "webhook_url": url }))
         .await
@@ -114,7 +122,7 @@ async fn connect_refuses_cut_urls_other_hosts_and_addresses() {
 
 #[tokio::test]
 async fn send_posts_the_message_and_returns_its_name() {
-    let (fake, _running, url) = started(FakeGoogleChatConfig::default()).await;
+    let (fake, _running, url) = started(quick_writes()).await;
     let provider = chat(&config());
     let mentions = [
         Mention {
@@ -174,7 +182,7 @@ async fn send_posts_the_message_and_returns_its_name() {
 
 #[tokio::test]
 async fn notices_with_one_thread_key_share_a_thread() {
-    let (fake, _running, url) = started(FakeGoogleChatConfig::default()).await;
+    let (fake, _running, url) = started(quick_writes()).await;
     let provider = chat(&config());
     let rendered = provider.render(&notice("t", "b"), &[]);
     for key in [Some("case-42"), Some("case-42"), None, None] {
@@ -210,7 +218,7 @@ async fn notices_with_one_thread_key_share_a_thread() {
 
 #[tokio::test]
 async fn refusals_and_failures_are_classified() {
-    let (fake, _running, url) = started(FakeGoogleChatConfig::default()).await;
+    let (fake, _running, url) = started(quick_writes()).await;
     let provider = chat(&config());
     let rendered = provider.render(&notice("t", "b"), &[]);
 
@@ -287,7 +295,7 @@ async fn refusals_and_failures_are_classified() {
 
 #[tokio::test]
 async fn the_per_space_limit_is_sixty_a_minute() {
-    let (fake, _running, url) = started(FakeGoogleChatConfig::default().scaled(0.05)).await;
+    let (fake, _running, url) = started(quick_writes().scaled(0.05)).await;
     let provider = chat(&config());
     assert_eq!(
         provider.limits().per_credential,
@@ -312,7 +320,7 @@ async fn the_per_space_limit_is_sixty_a_minute() {
 
 #[tokio::test]
 async fn a_timeout_is_retried_and_may_have_posted() {
-    let (fake, _running, url) = started(FakeGoogleChatConfig::default()).await;
+    let (fake, _running, url) = started(quick_writes()).await;
     let provider = chat(&config());
     fake.set_delay(Duration::from_millis(900));
     let result = send(
@@ -332,5 +340,51 @@ async fn a_timeout_is_retried_and_may_have_posted() {
         fake.messages(DEMO_SPACE).len(),
         1,
         "posted although the answer was lost"
+    );
+}
+
+/// Two webhooks of different apps into one space, sending at once: renkei gives them one
+/// pace (one post per interval for the space), so the fake's per-space window, which
+/// would refuse the burst, never answers 429.
+#[tokio::test]
+async fn webhooks_into_one_space_share_its_pace() {
+    let fake_config = FakeGoogleChatConfig {
+        burst_per_space: 3,
+        burst_window: Duration::from_millis(100),
+        ..FakeGoogleChatConfig::default()
+    };
+    let (fake, _running, first) = started(fake_config).await;
+    let second = fake.add_webhook(DEMO_SPACE, "key-of-another-app", "token-2");
+    let provider = chat(&ProviderConfig {
+        rate_window_scale: 0.05, // one post per 50 ms per space
+        ..config()
+    });
+    let rendered = provider.render(&notice("t", "b"), &[]);
+    let start = std::time::Instant::now();
+    let sends = (0..6).map(|i| {
+        let url = if i % 2 == 0 { &first } else { &second };
+        send(&provider, url, &rendered, None)
+    });
+    let results = futures::future::join_all(sends).await;
+    for r in &results {
+        assert!(matches!(r.outcome, SendOutcome::Delivered { .. }), "{r:?}");
+    }
+    assert_eq!(fake.count_status(429), 0);
+    assert!(
+        start.elapsed() >= Duration::from_millis(250),
+        "six turns, 50 ms apart: {:?}",
+        start.elapsed()
+    );
+
+    // Without the shared pace the same burst is refused.
+    let unpaced = chat(&ProviderConfig {
+        rate_window_scale: 0.0,
+        ..config()
+    });
+    let sends = (0..6).map(|_| send(&unpaced, &first, &rendered, None));
+    let results = futures::future::join_all(sends).await;
+    assert!(
+        results.iter().any(|r| r.http_status == Some(429)),
+        "the fake enforces the space's pace"
     );
 }

@@ -294,6 +294,24 @@ async fn an_expired_token_is_renewed_and_the_send_retried_once() {
 }
 
 #[tokio::test]
+async fn a_revoked_token_gets_401_and_is_renewed() {
+    let s = setup().await;
+    delivered(&s.send(1, &dm(), &text("a")).await);
+    s.fake.revoke_tokens();
+    let skip = s.fake.requests().len();
+    delivered(&s.send(1, &dm(), &text("b")).await);
+    let msg = format!("POST /v1.0/bots/2000001/users/{}/messages", DEMO_USERS[0]);
+    assert_eq!(
+        s.calls_since(skip),
+        [
+            format!("{msg} 401"),
+            "POST /oauth2/v2.0/token 200".into(),
+            format!("{msg} 201")
+        ]
+    );
+}
+
+#[tokio::test]
 async fn a_401_twice_breaks_the_connection_but_once_is_forgiven() {
     let s = setup().await;
     s.fake.fail_next(Some("/messages"), 1, 401);

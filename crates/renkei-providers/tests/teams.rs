@@ -272,6 +272,20 @@ async fn refusals_and_failures_are_classified() {
         (SendOutcome::CredentialRejected, Some(404))
     );
 
+    fake.add_workflow(DEMO_WORKFLOW, "demo-sig-0001");
+    fake.set_flow_enabled(DEMO_WORKFLOW, false);
+    let off = send(&provider, &url, &rendered).await;
+    assert_eq!(
+        (off.outcome, off.http_status),
+        (SendOutcome::CredentialRejected, Some(400)),
+        "a switched-off flow breaks the connection"
+    );
+    let why = off.error.unwrap();
+    assert!(
+        why.contains("WorkflowTriggerIsNotEnabled") && why.contains("turn it on"),
+        "{why}"
+    );
+
     let none = send(&provider, "", &rendered).await;
     assert_eq!(none.outcome, SendOutcome::CredentialRejected);
     assert!(!none.reached_provider);

@@ -500,7 +500,7 @@ impl Lane {
                 Completion::Failed {
                     code: "connection_broken".into(),
                     reason: format!(
-                        "the provider refused the credentials ({}); reconnect them",
+                        "the provider refused the credentials ({}); fix what it says, or reconnect",
                         error.clone().unwrap_or_default()
                     ),
                 }
@@ -547,7 +547,7 @@ impl Lane {
         if broken {
             self.flush().await?;
             let reason = format!(
-                "the provider refused the credentials (HTTP {}: {}); reconnect them",
+                "the provider refused the credentials (HTTP {}: {}); fix what it says, or reconnect",
                 res.http_status.map_or("-".into(), |s| s.to_string()),
                 res.error.as_deref().unwrap_or("no detail")
             );

@@ -88,7 +88,7 @@ pub(super) async fn handle(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let reply = answer(&fake, &method, &uri, &body);
+    let reply = answer(&fake, &method, &uri, &headers, &body);
     fake.shared
         .journal
         .record(&method, &uri, &headers, &body, reply.status.as_u16());
@@ -109,7 +109,13 @@ fn space_of(path: &str) -> Option<&str> {
     (!space.is_empty() && !space.contains('/')).then_some(space)
 }
 
-fn answer(fake: &FakeGoogleChat, method: &Method, uri: &Uri, body: &[u8]) -> Reply {
+fn answer(
+    fake: &FakeGoogleChat,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Reply {
     let shared = &fake.shared;
     let Some(space) = space_of(uri.path()) else {
         return Reply {
@@ -196,7 +202,12 @@ fn answer(fake: &FakeGoogleChat, method: &Method, uri: &Uri, body: &[u8]) -> Rep
             error_info("ACCESS_TOKEN_TYPE_UNSUPPORTED"),
         );
     }
-    if shared.limits_enabled.load(Ordering::Relaxed) && !shared.windows.hit(space).allowed {
+    if !is_json(headers) {
+        return invalid("Invalid JSON payload received. Unexpected token.");
+    }
+    let limited = shared.limits_enabled.load(Ordering::Relaxed)
+        && (!shared.burst_windows.hit(space).allowed || !shared.windows.hit(space).allowed);
+    if limited {
         let message = "Quota exceeded for quota metric 'Write requests' and limit 'Write requests per minute \
                        per space' of service 'chat.googleapis.com'.";
         return google_error(
@@ -244,6 +255,15 @@ fn answer(fake: &FakeGoogleChat, method: &Method, uri: &Uri, body: &[u8]) -> Rep
         body: answer.to_string(),
         content_type: "application/json; charset=UTF-8",
     }
+}
+
+/// Whether the body is declared JSON (`application/json`, a charset allowed).
+fn is_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"))
 }
 
 /// The body as a message Google would accept, or its 400.

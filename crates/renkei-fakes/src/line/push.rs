@@ -82,7 +82,8 @@ fn invalid_to() -> Reply {
     )
 }
 
-/// What both endpoints check first: JSON, the retry key (format, then a repeat → 409).
+/// What both endpoints check first: the content type, JSON, the retry key (format, then a
+/// repeat → 409).
 /// `Ok` carries the parsed body and the key.
 fn common_checks(
     shared: &Shared,
@@ -92,6 +93,15 @@ fn common_checks(
     body: &[u8],
     now_ms: u128,
 ) -> Result<(Value, Option<String>), Reply> {
+    let content_type = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let media = content_type.split(';').next().unwrap_or("").trim();
+    if !media.eq_ignore_ascii_case("application/json") {
+        let message = format!("The content type, '{content_type}', is not supported");
+        return Err(Reply::error(415, &message));
+    }
     let Ok(parsed) = serde_json::from_slice::<Value>(body) else {
         return Err(Reply::error(
             400,

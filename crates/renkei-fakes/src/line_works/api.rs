@@ -10,7 +10,7 @@ use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::Response;
 use serde_json::{json, Value};
 
-use super::world::Destination;
+use super::world::{Destination, TokenState};
 use super::{auth, calendar, FakeLineWorks};
 use crate::common::unix_ms;
 
@@ -23,6 +23,8 @@ pub(crate) struct Reply {
     pub body: Option<String>,
     /// `(limit, remaining, seconds until reset)`.
     pub rate: Option<(u32, u32, u64)>,
+    /// `WWW-Authenticate` of a 401.
+    pub www_authenticate: Option<&'static str>,
 }
 
 impl Reply {
@@ -31,6 +33,7 @@ impl Reply {
             status,
             body: Some(value.to_string()),
             rate: None,
+            www_authenticate: None,
         }
     }
 
@@ -39,6 +42,7 @@ impl Reply {
             status,
             body: None,
             rate: None,
+            www_authenticate: None,
         }
     }
 
@@ -59,6 +63,10 @@ impl Reply {
         };
         *res.status_mut() =
             StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        if let Some(challenge) = self.www_authenticate {
+            let h = HeaderValue::from_static(challenge);
+            res.headers_mut().insert(header::WWW_AUTHENTICATE, h);
+        }
         if let Some((limit, remaining, reset)) = self.rate {
             let h = res.headers_mut();
             h.insert("ratelimit-limit", HeaderValue::from(limit));
@@ -148,6 +156,9 @@ fn route(method: &Method, path: &str) -> Option<(Route, &'static str, &'static [
 
 /// An injected fault in the API's error shape.
 fn fault(status: u16) -> Reply {
+    if status == 401 {
+        return unauthenticated("Bearer error=\"invalid_token\"", "injected by the fake");
+    }
     let code = match status {
         400 => "INVALID_PARAMETER",
         401 | 403 => "UNAUTHORIZED",
@@ -207,21 +218,23 @@ fn api(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "));
     let Some(token) = bearer else {
-        return Reply::error(401, "UNAUTHORIZED", "Authorization header is required");
+        return unauthenticated("Bearer", "Authorization header is required");
     };
-    let granted = {
-        let world = shared.world.lock();
-        world
-            .token_scopes(token.trim(), Instant::now())
-            .map(<[String]>::to_vec)
-    };
-    let Some(granted) = granted else {
-        return Reply::error(
-            403,
-            "UNAUTHORIZED",
-            "The access token is invalid or has expired",
-        );
-    };
+    let state = shared
+        .world
+        .lock()
+        .token_state(token.trim(), Instant::now());
+    let granted =
+        match state {
+            TokenState::Live(scopes) => scopes,
+            TokenState::Expired => {
+                return Reply::error(403, "UNAUTHORIZED", "The access token has expired")
+            }
+            TokenState::Unknown => return unauthenticated(
+                "Bearer error=\"invalid_token\", error_description=\"The access token is invalid\"",
+                "The access token is invalid",
+            ),
+        };
     let rate = if fake.limits_enabled() {
         let w = shared.windows.hit(operation);
         let reset = w.reset_in.as_millis().div_ceil(1000).max(1);
@@ -243,12 +256,36 @@ fn api(
         Some(status) => fault(status),
         None if !scopes.iter().any(|s| granted.iter().any(|g| g == s)) => {
             let msg = format!("Not allowed scope: requires {}", scopes.join(" or "));
-            Reply::error(403, "ACCESS_DENIED", &msg)
+            Reply::error(403, "FORBIDDEN", &msg)
         }
+        None if !json_content(method, headers) => Reply::error(
+            415,
+            "UNSUPPORTED_MEDIA_TYPE",
+            "Content-Type must be application/json",
+        ),
         None => endpoint(fake, method, route, body),
     };
     reply.rate = rate;
     reply
+}
+
+/// A 401 with its `WWW-Authenticate` challenge.
+fn unauthenticated(challenge: &'static str, description: &str) -> Reply {
+    let mut reply = Reply::error(401, "UNAUTHORIZED", description);
+    reply.www_authenticate = Some(challenge);
+    reply
+}
+
+/// A `POST`/`PUT` must say its body is JSON; other methods carry none.
+fn json_content(method: &Method, headers: &HeaderMap) -> bool {
+    if method != Method::POST && method != Method::PUT {
+        return true;
+    }
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"))
 }
 
 fn endpoint(fake: &FakeLineWorks, method: &Method, route: Route, body: &[u8]) -> Reply {

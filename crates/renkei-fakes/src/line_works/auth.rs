@@ -100,6 +100,7 @@ fn issue(fake: &FakeLineWorks, world: &mut World, client_id: &str, scopes: Vec<S
     world.tokens.insert(
         access.clone(),
         Token {
+            client_id: client_id.to_string(),
             scopes: scopes.clone(),
             expires_at: Instant::now() + life,
         },

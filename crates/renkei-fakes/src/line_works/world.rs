@@ -25,6 +25,8 @@ pub(crate) struct App {
 }
 
 pub(crate) struct Token {
+    /// The app it was issued to.
+    pub client_id: String,
     pub scopes: Vec<String>,
     pub expires_at: Instant,
 }
@@ -61,6 +63,16 @@ impl PostedMessage {
     }
 }
 
+/// A bearer token as the API sees it.
+pub(crate) enum TokenState {
+    /// Never issued (or malformed): 401 with `WWW-Authenticate`.
+    Unknown,
+    /// Issued, but its life is over: 403 `UNAUTHORIZED`.
+    Expired,
+    /// Usable, with these scopes.
+    Live(Vec<String>),
+}
+
 #[derive(Default)]
 pub(crate) struct World {
     pub apps: HashMap<String, App>,
@@ -78,10 +90,13 @@ pub(crate) struct World {
 }
 
 impl World {
-    /// The scopes of a live token, or `None` if it is unknown or expired.
-    pub fn token_scopes(&self, token: &str, now: Instant) -> Option<&[String]> {
-        let t = self.tokens.get(token)?;
-        (now < t.expires_at).then_some(t.scopes.as_slice())
+    /// What a bearer token is now.
+    pub fn token_state(&self, token: &str, now: Instant) -> TokenState {
+        match self.tokens.get(token) {
+            None => TokenState::Unknown,
+            Some(t) if now >= t.expires_at => TokenState::Expired,
+            Some(t) => TokenState::Live(t.scopes.clone()),
+        }
     }
 
     pub fn post(&mut self, bot_id: i64, to: Destination, content: Value, at: u128) {

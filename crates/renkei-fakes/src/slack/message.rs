@@ -12,6 +12,9 @@ pub const MAX_SECTION_CHARS: usize = 3_000;
 pub const MAX_HEADER_CHARS: usize = 150;
 /// Blocks per message (Slack: 50).
 pub const MAX_BLOCKS: usize = 50;
+/// All the text in a message's blocks together (Slack: about 12,000 characters, then
+/// `msg_blocks_too_long`; Slack counts containers too and documents no exact number).
+pub const MAX_BLOCKS_TEXT_CHARS: usize = 12_000;
 
 /// A message that passed the checks.
 #[derive(Debug)]
@@ -62,6 +65,9 @@ pub(crate) fn check(args: &Map<String, Value>) -> Result<Checked, Refused> {
         Value::Null => false,
         Value::Array(list) => {
             check_blocks(list)?;
+            if text_chars(&blocks) > MAX_BLOCKS_TEXT_CHARS {
+                return Err(refused("msg_blocks_too_long"));
+            }
             !list.is_empty()
         }
         _ => {
@@ -131,6 +137,22 @@ fn check_blocks(list: &[Value]) -> Result<(), Refused> {
         }
     }
     Ok(())
+}
+
+/// Characters of every `text` string anywhere in `v` (sections, headers, context
+/// elements, rich text alike).
+fn text_chars(v: &Value) -> usize {
+    match v {
+        Value::Array(items) => items.iter().map(text_chars).sum(),
+        Value::Object(obj) => obj
+            .iter()
+            .map(|(k, v)| match v {
+                Value::String(s) if k == "text" => s.chars().count(),
+                other => text_chars(other),
+            })
+            .sum(),
+        _ => 0,
+    }
 }
 
 /// A text object: `{"type": one of kinds, "text": 1..=max characters}`.
@@ -206,6 +228,19 @@ mod tests {
         assert_eq!(
             check(&args(json!({"blocks": many}))).unwrap_err().error,
             "invalid_blocks"
+        );
+    }
+
+    #[test]
+    fn the_text_of_all_blocks_together_is_capped() {
+        let full = "あ".repeat(MAX_SECTION_CHARS);
+        let at_cap: Vec<Value> = (0..4).map(|_| section(&full)).collect();
+        assert!(check(&args(json!({"blocks": at_cap}))).is_ok());
+        let mut over: Vec<Value> = (0..4).map(|_| section(&full)).collect();
+        over.push(json!({"type": "context", "elements": [{"type": "mrkdwn", "text": "x"}]}));
+        assert_eq!(
+            check(&args(json!({"blocks": over}))).unwrap_err().error,
+            "msg_blocks_too_long"
         );
     }
 

@@ -27,6 +27,16 @@ pub(super) fn process(
     let Some(args) = payload(headers, body) else {
         return Reply::text(StatusCode::BAD_REQUEST, "invalid_payload");
     };
+    // A payload with nothing to show at all is refused before its fields are read.
+    if !["text", "blocks", "attachments"]
+        .iter()
+        .any(|k| args.get(*k).is_some_and(|v| !v.is_null()))
+    {
+        return Reply::text(
+            StatusCode::BAD_REQUEST,
+            "missing_text_or_fallback_or_attachments",
+        );
+    }
     let message = match message::check(&args) {
         Ok(m) => m,
         // A wrongly typed `text` is a bad payload to a webhook.

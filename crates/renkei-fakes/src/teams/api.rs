@@ -130,6 +130,16 @@ fn answer(fake: &FakeTeams, method: &Method, uri: &Uri, headers: &HeaderMap, bod
         }
         Some(_) => {}
     }
+    if shared.disabled.lock().contains(workflow) {
+        let message = format!(
+            "Could not execute workflow '{workflow}' trigger 'manual' with state 'Disabled': trigger is not enabled."
+        );
+        return Reply::error(
+            StatusCode::BAD_REQUEST,
+            "WorkflowTriggerIsNotEnabled",
+            &message,
+        );
+    }
     if shared.limits_enabled.load(Ordering::Relaxed) {
         let window = shared.windows.hit(workflow);
         if !window.allowed {
@@ -174,15 +184,11 @@ fn answer(fake: &FakeTeams, method: &Method, uri: &Uri, headers: &HeaderMap, bod
             headers: Vec::new(),
         };
     }
-    let Ok(payload) = serde_json::from_slice::<Value>(body) else {
-        let content_type = headers
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("application/octet-stream");
-        let message = format!(
-            "The input body for trigger 'manual' of type 'Request' must be of type JSON, but was of type '{content_type}'."
-        );
-        return Reply::error(StatusCode::BAD_REQUEST, "InvalidRequestContent", &message);
+    let payload = match json_body(headers, body) {
+        Ok(payload) => payload,
+        Err(message) => {
+            return Reply::error(StatusCode::BAD_REQUEST, "InvalidRequestContent", &message)
+        }
     };
     let run_id = format!(
         "08584{:020}CU00",
@@ -206,4 +212,22 @@ fn answer(fake: &FakeTeams, method: &Method, uri: &Uri, headers: &HeaderMap, bod
         json: false,
         headers: vec![("x-ms-workflow-run-id", run_id)],
     }
+}
+
+/// The trigger's JSON body. Its schema makes Logic Apps read the body as JSON only when the
+/// `Content-Type` says so; anything else is refused even if it would parse.
+fn json_body(headers: &HeaderMap, body: &[u8]) -> Result<Value, String> {
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("application/octet-stream");
+    let media = content_type.split(';').next().unwrap_or("").trim();
+    if !media.eq_ignore_ascii_case("application/json") {
+        return Err(format!(
+            "The input body for trigger 'manual' of type 'Request' must be of type JSON, but was of type '{content_type}'."
+        ));
+    }
+    serde_json::from_slice(body).map_err(|e| {
+        format!("The request content is not valid and could not be deserialized: '{e}'.")
+    })
 }

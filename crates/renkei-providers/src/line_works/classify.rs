@@ -71,9 +71,35 @@ pub fn rate_info(headers: &HeaderMap, now_unix: i64) -> Option<RateInfo> {
     })
 }
 
-/// The access token was refused: expired (403 `UNAUTHORIZED`) or invalid (401).
+/// The access token was refused: invalid (401 with `WWW-Authenticate`) or expired (403
+/// `UNAUTHORIZED`).
 pub fn token_refused(status: u16, error: &ApiError) -> bool {
     status == 401 || (status == 403 && error.code == "UNAUTHORIZED")
+}
+
+/// The token lacks the endpoint's scope (403 `FORBIDDEN`): the app's scopes in the
+/// Developer Console no longer include it.
+pub fn scope_missing(status: u16, error: &ApiError) -> bool {
+    status == 403 && error.code == "FORBIDDEN"
+}
+
+/// How to give the app the `calendar` scope, in the words of the setup help (ja / en).
+pub const CALENDAR_SCOPE_HELP: &str = "Developer Console で API 2.0 のアプリの OAuth Scopes に \
+calendar を追加してください（scope: bot calendar）。 / Add the `calendar` scope to the API 2.0 app \
+in the Developer Console (scopes: bot calendar).";
+
+/// How to give the app the `bot` scope (ja / en).
+pub const BOT_SCOPE_HELP: &str = "Developer Console で API 2.0 のアプリの OAuth Scopes に bot を\
+追加してください（scope: bot calendar）。 / Add the `bot` scope to the API 2.0 app in the Developer \
+Console (scopes: bot calendar).";
+
+/// The help for a missing `scope`.
+pub fn scope_help(scope: &str) -> &'static str {
+    if scope.starts_with("calendar") {
+        CALENDAR_SCOPE_HELP
+    } else {
+        BOT_SCOPE_HELP
+    }
 }
 
 /// What a destination is, to say what to fix when LINE WORKS denies access.
@@ -107,6 +133,20 @@ pub fn classify(
             },
             format!("LINE WORKS refused a freshly issued access token as expired ({text})"),
         ),
+        // Calendar and messages use separate tokens: a calendar without its scope fails
+        // only calendar deliveries, while a bot without its scope can send nothing.
+        403 if error.code == "FORBIDDEN" => match target {
+            Target::Calendar(_) => (
+                SendOutcome::Refused {
+                    code: "line_works_scope_missing",
+                },
+                format!("LINE WORKS refused the calendar call: the app lacks the `calendar` scope ({text}). {CALENDAR_SCOPE_HELP}"),
+            ),
+            Target::User(_) | Target::Channel(_) => (
+                SendOutcome::CredentialRejected,
+                format!("LINE WORKS refused the message: the app lacks the `bot` scope ({text}). {BOT_SCOPE_HELP}"),
+            ),
+        },
         403 if error.code == "ACCESS_DENIED" => (
             SendOutcome::Refused {
                 code: "line_works_access_denied",
@@ -152,7 +192,7 @@ fn access_denied_help(target: Target<'_>, text: &str) -> String {
             "LINE WORKS denied the bot messaging user {u} ({text}): make the bot available to that member in the Admin console (Bot → 公開設定), and check the user ID"
         ),
         Target::Calendar(u) => format!(
-            "LINE WORKS denied writing the calendar of user {u} ({text}): the app needs the `calendar` scope in the Developer Console, and the user must belong to the app's domain"
+            "LINE WORKS denied writing the calendar of user {u} ({text}): the user must belong to the app's domain"
         ),
     }
 }
@@ -207,7 +247,8 @@ mod tests {
                     code: "line_works_access_denied",
                 },
             ),
-            (403, err("FORBIDDEN"), SendOutcome::Permanent),
+            (403, err("FORBIDDEN"), SendOutcome::CredentialRejected),
+            (403, err("SOMETHING_ELSE"), SendOutcome::Permanent),
             (404, err("NOT_FOUND"), SendOutcome::Permanent),
             (400, err("INVALID_PARAMETER"), SendOutcome::Permanent),
             (500, err("INTERNAL"), SendOutcome::Retry { after: None }),
@@ -241,7 +282,29 @@ mod tests {
             "{text}"
         );
         let (_, cal) = classify(403, &err("ACCESS_DENIED"), None, NOW, Target::Calendar("u"));
-        assert!(cal.contains("`calendar` scope"), "{cal}");
+        assert!(cal.contains("domain"), "{cal}");
+    }
+
+    #[test]
+    fn a_missing_scope_says_to_add_it_in_the_developer_console() {
+        let (outcome, cal) = classify(403, &err("FORBIDDEN"), None, NOW, Target::Calendar("u"));
+        assert_eq!(
+            outcome,
+            SendOutcome::Refused {
+                code: "line_works_scope_missing"
+            }
+        );
+        assert!(
+            cal.contains("Developer Console")
+                && cal.contains("scope: bot calendar")
+                && cal.contains("calendar を追加"),
+            "{cal}"
+        );
+        let (outcome, bot) = classify(403, &err("FORBIDDEN"), None, NOW, Target::User("u"));
+        assert_eq!(outcome, SendOutcome::CredentialRejected);
+        assert!(bot.contains("`bot` scope"), "{bot}");
+        assert!(scope_missing(403, &err("FORBIDDEN")));
+        assert!(!token_refused(403, &err("FORBIDDEN")));
     }
 
     #[test]

@@ -5,7 +5,9 @@ use reqwest::header::CONTENT_TYPE;
 use reqwest::{Method, Url};
 
 use super::calendar::{event_body, parse_calendar_op, Absence, CalendarOp};
-use super::classify::{classify, rate_info, token_refused, ApiError, Target};
+use super::classify::{
+    classify, rate_info, scope_help, scope_missing, token_refused, ApiError, Target,
+};
 use super::credentials::Credentials;
 use super::token::{self, TokenError, BOT_SCOPE, CALENDAR_SCOPE};
 use super::LineWorks;
@@ -65,7 +67,7 @@ fn token_failure(e: TokenError, scope: &str) -> SendResult {
         TokenError::Scope { status, description } => (
             SendOutcome::Refused { code: "line_works_scope_missing" },
             Some(status),
-            format!("the LINE WORKS app may not use the `{scope}` scope ({description}): add it under OAuth Scopes of the app in the Developer Console"),
+            format!("the LINE WORKS app may not use the `{scope}` scope ({description}). {}", scope_help(scope)),
             true,
         ),
         TokenError::RateLimited { after } => (
@@ -151,6 +153,13 @@ impl LineWorks {
         let token = self.tokens.get(connection, creds, scope, fetch).await;
         let token = token.map_err(|e| token_failure(e, scope))?;
         let first = self.once(&method, url, &token, body).await?;
+        if scope_missing(first.status, &first.error) {
+            // The token was issued before the scope was taken away: once the admin adds it
+            // back, the next attempt must ask for a new one.
+            self.tokens
+                .invalidate(connection, creds, scope, &token)
+                .await;
+        }
         if !token_refused(first.status, &first.error) {
             return Ok(first);
         }

@@ -1,6 +1,7 @@
 //! Verifying pasted Slack credentials: a webhook URL is probed with an empty payload (a
-//! live webhook refuses it with 400 `no_text`, so nothing is posted); a bot token is
-//! checked with `auth.test`.
+//! live webhook refuses it with 400 `missing_text_or_fallback_or_attachments`, older
+//! reports say `no_text`: any 400 will do, so nothing is posted); a bot token is checked
+//! with `auth.test`.
 
 use renkei_core::model::ConnectionKind;
 use serde::Deserialize;
@@ -83,7 +84,8 @@ async fn connect_webhook(slack: &Slack, raw: &str) -> Result<Verified, ConnectEr
     let body = resp.text().await.map_err(|e| unreachable_error(&e))?;
     let code = super::classify::short(&body);
     match status {
-        // 400 means Slack found the webhook and read the payload (`no_text` for `{}`);
+        // 400 means Slack found the webhook and read the payload (today
+        // `missing_text_or_fallback_or_attachments` for `{}`, whatever the text);
         // a 200 would mean something accepted an empty message: alive either way.
         200..=299 | 400 => {}
         403 | 404 | 410 => return Err(invalid_webhook(status, &code)),

@@ -15,8 +15,10 @@
 //!   alone: at worst they style a few words, they cannot change who is notified.
 //!
 //! Limits: a section holds at most 3,000 characters, so the body is split over several
-//! sections at line breaks; `text` is capped at 40,000, so a longer body is cut with a
-//! visible marker (the same cut in `text` and `blocks`); at most 50 blocks.
+//! sections at line breaks; the texts of all blocks together must stay under Slack's
+//! ~12,000 (`msg_blocks_too_long`), so renkei keeps them within 10,000 and cuts a longer
+//! body with a visible marker, the links still following it (the same cut in `text` and
+//! `blocks`; `text` alone may hold 40,000); at most 50 blocks.
 
 use renkei_core::model::{Mention, Notice};
 use serde_json::{json, Value};
@@ -27,6 +29,12 @@ pub const MAX_SECTION_CHARS: usize = 3_000;
 pub const MAX_TEXT_CHARS: usize = 40_000;
 /// Blocks in one message (Slack: 50).
 pub const MAX_BLOCKS: usize = 50;
+/// Characters in all blocks' texts together. Slack refuses more than about 12,000 with
+/// `msg_blocks_too_long` and counts some container overhead too (see docs/decisions.md).
+pub const MAX_BLOCKS_TEXT_CHARS: usize = 10_000;
+/// Mentions take at most this many characters; the rest are dropped with the marker, so a
+/// huge list cannot crowd out the body.
+const MAX_MENTION_CHARS: usize = 2_900;
 /// Appended where text was cut.
 pub const TRUNCATED: &str = "…（以下省略 / truncated）";
 /// A title longer than this (after escaping) is cut, so the bold line fits one section.
@@ -75,8 +83,15 @@ fn mention(m: &Mention) -> String {
 fn mention_lines(mentions: &[Mention]) -> Vec<String> {
     let mut lines = Vec::new();
     let mut cur = String::new();
+    let mut used = 0;
     for m in mentions {
         let token = mention(m);
+        used += chars(&token) + 1;
+        if used > MAX_MENTION_CHARS {
+            cur.push(' ');
+            cur.push_str(TRUNCATED);
+            break;
+        }
         if !cur.is_empty() && chars(&cur) + 1 + chars(&token) > MAX_SECTION_CHARS {
             lines.push(std::mem::take(&mut cur));
         }
@@ -252,9 +267,13 @@ pub(crate) fn render_value(notice: &Notice, mentions: &[Mention]) -> Value {
         links.push(link_line("確認 / Confirm: ", confirm));
     }
 
-    // The body gets what is left of `text`'s budget after the head, links and newlines.
+    // The body gets what is left after the head and links, of both `text`'s budget (with
+    // newlines) and the blocks' budget.
     let fixed: usize = head.iter().chain(&links).map(|l| chars(l) + 1).sum();
-    let body = body_within(&notice.body, MAX_TEXT_CHARS.saturating_sub(fixed + 1));
+    let budget = MAX_TEXT_CHARS
+        .saturating_sub(fixed + 1)
+        .min(MAX_BLOCKS_TEXT_CHARS.saturating_sub(fixed));
+    let body = body_within(&notice.body, budget);
 
     let mut text_parts: Vec<&str> = head.iter().map(String::as_str).collect();
     if !body.trim().is_empty() {

@@ -187,3 +187,57 @@ fn cuts_never_split_a_link() {
         "a link at the very start is cut rather than looping"
     );
 }
+
+/// Characters of all section texts together: what Slack's `msg_blocks_too_long` counts.
+fn blocks_text_chars(v: &Value) -> usize {
+    sections(v).iter().map(|s| chars(s)).sum()
+}
+
+#[test]
+fn a_long_body_arrives_split_and_capped_with_its_link_last() {
+    let body = format!("{}\n", "本文".repeat(499)).repeat(20); // 20,000 characters
+    let mut n = notice("長い通知", &body, Some("https://a.example/long"));
+    n.confirm_url = Some("https://renkei.example/c/9".into());
+    let out = render_value(&n, &[]);
+    let s = sections(&out);
+    assert!(s.len() > 3, "the body spans several sections: {}", s.len());
+    assert!(s.iter().all(|x| chars(x) <= MAX_SECTION_CHARS));
+    assert!(
+        blocks_text_chars(&out) <= MAX_BLOCKS_TEXT_CHARS,
+        "{} characters in blocks",
+        blocks_text_chars(&out)
+    );
+    let all = s.join("\n");
+    assert!(all.contains(TRUNCATED), "the cut is visible");
+    assert!(
+        s.last()
+            .unwrap()
+            .ends_with("確認 / Confirm: <https://renkei.example/c/9>")
+            && s.last().unwrap().contains("<https://a.example/long>"),
+        "the links follow the cut: {}",
+        s.last().unwrap()
+    );
+    assert!(out["text"].as_str().unwrap().contains(TRUNCATED));
+}
+
+#[test]
+fn a_body_within_the_cap_is_not_cut() {
+    let body = "x".repeat(MAX_BLOCKS_TEXT_CHARS - 100);
+    let out = render_value(&notice("t", &body, None), &[]);
+    assert!(!sections(&out).join("").contains(TRUNCATED));
+    assert_eq!(blocks_text_chars(&out), MAX_BLOCKS_TEXT_CHARS - 100 + 3);
+}
+
+#[test]
+fn a_huge_mention_list_cannot_crowd_out_the_cap() {
+    let ms: Vec<Mention> = (0..2_000)
+        .map(|i| mention(&format!("U{i:08}"), "x"))
+        .collect();
+    let out = render_value(&notice("t", &"y".repeat(20_000), None), &ms);
+    let s = sections(&out);
+    assert!(s[0].starts_with("<@U00000000> <@U00000001>"));
+    assert!(s[0].contains(TRUNCATED));
+    assert!(s.iter().all(|x| chars(x) <= MAX_SECTION_CHARS));
+    assert!(blocks_text_chars(&out) <= MAX_BLOCKS_TEXT_CHARS);
+    assert!(s.len() > 2, "the body still arrives");
+}

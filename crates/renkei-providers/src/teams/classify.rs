@@ -25,8 +25,31 @@ struct Detail {
     message: Option<String>,
 }
 
+/// The error code Logic Apps answers (400 or 404) when the flow behind the webhook is
+/// switched off.
+pub const FLOW_OFF_CODE: &str = "WorkflowTriggerIsNotEnabled";
+
+/// What the admin must do when the flow is off, in both languages renkei speaks.
+pub const FLOW_OFF_HELP: &str = "このWebhookのフロー（ワークフロー）がオフになっています。\
+Power Automate（または Teams の「ワークフロー」）でフローをオンにしてください。 / The flow behind \
+this webhook is switched off: turn it on in Power Automate (or Teams → Workflows).";
+
+/// The `error.code` of an error envelope.
+fn error_code(body: &str) -> Option<String> {
+    serde_json::from_str::<Envelope>(body).ok()?.error.code
+}
+
+/// Whether the answer says the flow is switched off.
+pub fn is_flow_off(body: &str) -> bool {
+    error_code(body).as_deref() == Some(FLOW_OFF_CODE)
+}
+
 /// `code: message` from the error envelope, else the start of the body; secrets removed.
+/// A switched-off flow also says how to switch it on.
 pub fn error_text(body: &str) -> String {
+    if is_flow_off(body) {
+        return format!("{FLOW_OFF_CODE}: {FLOW_OFF_HELP}");
+    }
     let text = match serde_json::from_str::<Envelope>(body) {
         Ok(Envelope { error }) => match (error.code, error.message) {
             (Some(c), Some(m)) => format!("{c}: {m}"),
@@ -43,6 +66,9 @@ pub fn classify(status: u16, body: &str, after: Option<Duration>) -> SendOutcome
     match status {
         200..=299 if body.contains(LEGACY_THROTTLE_TEXT) => SendOutcome::Retry { after },
         200..=299 => SendOutcome::Delivered { message_id: None },
+        // A switched-off flow refuses every message until someone switches it on: the
+        // connection is broken, not this message.
+        400 | 404 if is_flow_off(body) => SendOutcome::CredentialRejected,
         // The signature is wrong (401/403) or the flow was deleted (404): only a person
         // making a new webhook fixes that.
         401 | 403 | 404 => SendOutcome::CredentialRejected,
@@ -77,6 +103,25 @@ mod tests {
         assert_eq!(classify(429, "", None), SendOutcome::Retry { after: None });
         assert_eq!(classify(502, "", None), SendOutcome::Retry { after: None });
         assert_eq!(classify(413, "", None), SendOutcome::Permanent);
+    }
+
+    #[test]
+    fn a_switched_off_flow_breaks_the_connection_and_says_how_to_fix_it() {
+        let body = r#"{"error":{"code":"WorkflowTriggerIsNotEnabled","message":"Could not execute workflow 'abc' trigger 'manual' with state 'Disabled': trigger is not enabled."}}"#;
+        for status in [400, 404] {
+            assert_eq!(
+                classify(status, body, None),
+                SendOutcome::CredentialRejected,
+                "{status}"
+            );
+        }
+        let text = error_text(body);
+        assert!(
+            text.starts_with("WorkflowTriggerIsNotEnabled") && text.contains("turn it on"),
+            "{text}"
+        );
+        let other = r#"{"error":{"code":"InvalidRequestContent","message":"bad"}}"#;
+        assert_eq!(classify(400, other, None), SendOutcome::Permanent);
     }
 
     #[test]

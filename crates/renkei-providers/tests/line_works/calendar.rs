@@ -222,3 +222,43 @@ async fn bad_operations_and_missing_scopes_are_refused() {
     assert!(r.error.unwrap().contains("`calendar` scope"));
     delivered(&s.send(9, &super::dm(), &text("still fine")).await);
 }
+
+#[tokio::test]
+async fn a_scope_removed_after_the_token_was_issued_says_to_add_it_back() {
+    let s = setup().await;
+    let op = |id: &str| upsert(id, Absence::new("x", day("2026-12-01"), day("2026-12-01")));
+    let (outcome, _) = run(&s, &op("renkei-1")).await;
+    assert!(
+        matches!(outcome, SendOutcome::Delivered { .. }),
+        "{outcome:?}"
+    );
+
+    // The admin takes `calendar` away: the token in hand is now refused 403 FORBIDDEN.
+    s.fake.set_app_scopes(DEMO_CLIENT_ID, &["bot"]);
+    let r = s.send(1, &calendar_room(USER), &op("renkei-2")).await;
+    assert_eq!(
+        (r.outcome, r.http_status),
+        (
+            SendOutcome::Refused {
+                code: "line_works_scope_missing"
+            },
+            Some(403)
+        )
+    );
+    let why = r.error.unwrap();
+    assert!(
+        why.contains("FORBIDDEN")
+            && why.contains("Developer Console")
+            && why.contains("scope: bot calendar"),
+        "{why}"
+    );
+
+    // Added back: the next attempt asks for a new token and goes through.
+    s.fake
+        .set_app_scopes(DEMO_CLIENT_ID, &["bot", "calendar", "calendar.read"]);
+    let (outcome, _) = run(&s, &op("renkei-2")).await;
+    assert!(
+        matches!(outcome, SendOutcome::Delivered { .. }),
+        "{outcome:?}"
+    );
+}

@@ -73,6 +73,27 @@ async fn user_text_arrives_escaped_and_mentions_arrive_as_mentions() {
 }
 
 #[tokio::test]
+async fn a_long_body_arrives_through_both_ways_in_cut_with_its_link() {
+    let env = env().await;
+    let body = format!("{}\n", "長文の本文です。".repeat(100)).repeat(30); // 24,030 characters
+    let rendered = env.slack.render(&notice("長い通知", &body), &[]);
+    for (credentials, room) in [(env.bot(), GENERAL), (env.webhook(), "webhook")] {
+        let res = env.send(&credentials, room, &rendered).await;
+        assert!(
+            matches!(res.outcome, SendOutcome::Delivered { .. }),
+            "{room}: {res:?}"
+        );
+    }
+    let stored = env.fake.messages(GENERAL);
+    assert_eq!(stored.len(), 2);
+    let sections = stored[0].blocks.as_array().unwrap();
+    assert!(sections.len() > 3, "split into several sections");
+    let last = sections.last().unwrap()["text"]["text"].as_str().unwrap();
+    assert!(last.contains("<https://app.example/files/1>"), "{last}");
+    assert!(stored[0].blocks.to_string().contains("truncated"));
+}
+
+#[tokio::test]
 async fn a_direct_message_goes_to_the_member_id() {
     let env = env().await;
     assert_eq!(env.slack.direct_style(), DirectStyle::ByAccount);
@@ -110,6 +131,11 @@ async fn web_api_refusals_map_to_outcomes() {
         ("U0NOBODY01", text("x"), "channel_not_found"),
         (GENERAL, text(""), "no_text"),
         (GENERAL, text(&"a".repeat(40_001)), "msg_too_long"),
+        (
+            GENERAL,
+            json!({"blocks": vec![json!({"type": "section", "text": {"type": "mrkdwn", "text": "a".repeat(3_000)}}); 5]}).to_string(),
+            "msg_blocks_too_long",
+        ),
         (
             GENERAL,
             json!({"blocks": [{"type": "section"}]}).to_string(),

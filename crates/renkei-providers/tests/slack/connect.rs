@@ -115,6 +115,11 @@ async fn a_webhook_is_probed_without_posting() {
     assert_eq!(v.credentials, env.webhook());
     let probe = &env.fake.requests()[0];
     assert_eq!((probe.status, probe.body.as_str()), (400, "{}"));
+    assert_eq!(
+        env.fake.count_status(400),
+        1,
+        "refused as Slack refuses an empty payload"
+    );
     assert!(
         env.fake.all_messages().is_empty(),
         "the probe posted nothing"

@@ -59,7 +59,10 @@ async fn webhook_answers_map_to_outcomes() {
         (bad.outcome, bad.http_status),
         (SendOutcome::Permanent, Some(400))
     );
-    assert!(bad.error.unwrap().contains("no_text"));
+    assert!(bad
+        .error
+        .unwrap()
+        .contains("missing_text_or_fallback_or_attachments"));
 
     env.fake.fail_next(1, 500);
     let outage = env.send(&hook, "webhook", &text("x")).await;

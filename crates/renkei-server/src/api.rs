@@ -10,6 +10,7 @@ pub mod events;
 pub mod imports;
 pub mod inbound;
 pub mod links;
+pub mod metrics;
 pub mod preview;
 pub mod providers;
 

@@ -100,7 +100,7 @@ fn too_many_failures(wait: Duration) -> ApiError {
 
 /// The token of a `Bearer` Authorization value. Auth schemes are case-insensitive
 /// (RFC 9110 §11.1), so `bearer` and `BEARER` are accepted too.
-fn bearer_token(value: &str) -> Option<&str> {
+pub(crate) fn bearer_token(value: &str) -> Option<&str> {
     let (scheme, token) = value.trim().split_once(' ')?;
     let token = token.trim();
     (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)

@@ -6,12 +6,15 @@
 //! not go through the writer: it is written in chunks of short transactions from its own
 //! task, so the writer's commits for everyone else get the database between its chunks.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
+use renkei_core::routing::Outcome;
 use renkei_store::events::{Accepted, NewEvent};
 use renkei_store::intake::CHUNK_DELIVERIES;
 use renkei_store::{Backend, Store, StoreError};
+use renkei_worker::Metrics;
 use tokio::sync::{mpsc, oneshot};
 use tracing::warn;
 
@@ -29,13 +32,14 @@ struct Job {
 #[derive(Clone)]
 pub struct Intake {
     store: Store,
+    metrics: Arc<Metrics>,
     writers: Arc<Vec<mpsc::Sender<Job>>>,
     next: Arc<AtomicUsize>,
 }
 
 impl Intake {
     /// SQLite has one writer anyway; PostgreSQL commits in parallel, so it gets several.
-    pub fn start(store: Store) -> Intake {
+    pub fn start(store: Store, metrics: Arc<Metrics>) -> Intake {
         let count = match store.backend() {
             Backend::Sqlite => 1,
             Backend::Postgres => 4,
@@ -49,6 +53,7 @@ impl Intake {
             .collect();
         Intake {
             store,
+            metrics,
             writers: Arc::new(writers),
             next: Arc::default(),
         }
@@ -60,9 +65,29 @@ impl Intake {
         events: Vec<NewEvent>,
     ) -> Result<Vec<Accepted>, StoreError> {
         let deliveries = deliveries_of(&events);
-        if deliveries > MAX_DELIVERIES_PER_COMMIT {
-            return self.store.insert_events_in_chunks(tenant, &events).await;
+        let tallies: Vec<Tally> = events.iter().map(tally).collect();
+        let accepted = if deliveries > MAX_DELIVERIES_PER_COMMIT {
+            self.store.insert_events_in_chunks(tenant, &events).await?
+        } else {
+            self.through_writer(tenant, events).await?
+        };
+        // Metrics: events and the deliveries they queued or skipped (duplicates add nothing).
+        for (t, a) in tallies.iter().zip(&accepted) {
+            if !a.duplicate {
+                self.metrics.events_accepted(t.kind, 1);
+                for ((provider, status), n) in &t.deliveries {
+                    self.metrics.delivery_status(provider, status, *n);
+                }
+            }
         }
+        Ok(accepted)
+    }
+
+    async fn through_writer(
+        &self,
+        tenant: i64,
+        events: Vec<NewEvent>,
+    ) -> Result<Vec<Accepted>, StoreError> {
         let (reply, answer) = oneshot::channel();
         let i = self.next.fetch_add(1, Ordering::Relaxed) % self.writers.len();
         let closed = || StoreError::Conflict("the intake writer has stopped".into());
@@ -124,4 +149,26 @@ async fn writer(store: Store, mut rx: mpsc::Receiver<Job>) {
 
 fn deliveries_of(events: &[NewEvent]) -> usize {
     events.iter().map(|e| e.planned.len()).sum()
+}
+
+/// What one event adds to the metrics once stored.
+struct Tally {
+    kind: &'static str,
+    deliveries: HashMap<(&'static str, &'static str), u64>,
+}
+
+fn tally(ev: &NewEvent) -> Tally {
+    let mut deliveries = HashMap::new();
+    for p in &ev.planned {
+        let provider = p.provider.map_or("none", |p| p.as_str());
+        let status = match p.outcome {
+            Outcome::Send { .. } => "pending",
+            Outcome::Skip { .. } => "skipped",
+        };
+        *deliveries.entry((provider, status)).or_insert(0) += 1;
+    }
+    Tally {
+        kind: ev.kind,
+        deliveries,
+    }
 }

@@ -40,6 +40,8 @@ pub struct AppState {
     pub(crate) tenants: Arc<Mutex<HashMap<String, Arc<Tenant>>>>,
     /// The most deliveries one request (an event, or a whole batch) may make.
     pub max_deliveries: usize,
+    /// When set, `GET /metrics` asks for it as a Bearer token.
+    pub metrics_token: Option<String>,
     /// Refused API keys per client address.
     pub(crate) auth_throttle: Arc<auth_throttle::AuthThrottle>,
 }
@@ -55,7 +57,7 @@ impl AppState {
         links: renkei_store::links::LinkSigner,
         public_url: &str,
     ) -> Self {
-        let intake = intake::Intake::start(store.clone());
+        let intake = intake::Intake::start(store.clone(), dispatcher.metrics().clone());
         AppState {
             store,
             dispatcher,
@@ -65,6 +67,7 @@ impl AppState {
             links,
             tenants: Arc::default(),
             max_deliveries: DEFAULT_MAX_DELIVERIES,
+            metrics_token: None,
             auth_throttle: Arc::default(),
         }
     }
@@ -150,6 +153,7 @@ pub fn router(state: AppState) -> Router {
         .fallback(api::not_found);
     Router::new()
         .route("/healthz", get(api::healthz))
+        .route("/metrics", get(api::metrics::metrics))
         .route("/api/openapi.json", get(openapi::serve))
         .route(
             "/c/{token}",

@@ -265,3 +265,40 @@ impl Store {
         Ok(())
     }
 }
+
+/// What `/metrics` reads from the shared queue at scrape time.
+pub struct QueueGauges {
+    /// Pending deliveries by provider.
+    pub depth: Vec<(String, i64)>,
+    /// Connections waiting for a provider's rate limit to reset.
+    pub paused_connections: i64,
+}
+
+impl Store {
+    pub async fn queue_gauges(&self) -> Result<QueueGauges> {
+        let rows = sqlx::query(
+            "SELECT provider, COUNT(*) FROM deliveries WHERE status = 'pending' GROUP BY provider ORDER BY provider",
+        )
+        .fetch_all(&self.read)
+        .await?;
+        let depth = rows
+            .iter()
+            .map(|r| {
+                Ok((
+                    r.try_get::<Option<String>, _>(0)?.unwrap_or_default(),
+                    r.try_get(1)?,
+                ))
+            })
+            .collect::<Result<_>>()?;
+        let paused_connections = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM connections WHERE status = 'connected' AND paused_until > $1",
+        )
+        .bind(now_ms())
+        .fetch_one(&self.read)
+        .await?;
+        Ok(QueueGauges {
+            depth,
+            paused_connections,
+        })
+    }
+}

@@ -16,6 +16,7 @@ use tracing::{debug, info, warn};
 
 use crate::backoff::IdleBackoff;
 use crate::lane::{self, LaneHandle};
+use crate::metrics::Metrics;
 use crate::{Registry, WorkerConfig};
 
 pub struct Dispatcher {
@@ -27,6 +28,7 @@ pub struct Dispatcher {
     scan: Notify,
     pub(crate) stop: watch::Sender<bool>,
     stats: DispatcherStats,
+    pub(crate) metrics: Arc<Metrics>,
 }
 
 /// Counters for tests, metrics and health.
@@ -55,6 +57,7 @@ impl Dispatcher {
             scan: Notify::new(),
             stop: watch::channel(false).0,
             stats: DispatcherStats::default(),
+            metrics: Arc::default(),
         })
     }
 
@@ -64,6 +67,11 @@ impl Dispatcher {
 
     pub fn stats(&self) -> &DispatcherStats {
         &self.stats
+    }
+
+    /// This node's metrics (the API counts intake into them too).
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        &self.metrics
     }
 
     /// Starts the scan loop. Returns its handle; [`Dispatcher::shutdown`] ends it.
@@ -166,7 +174,11 @@ impl Dispatcher {
 
     /// A lane ended; `progressed`: it sent or settled something.
     pub(crate) fn lane_finished(&self, connection: i64, progressed: bool) {
-        self.lanes.lock().remove(&connection);
+        {
+            let mut lanes = self.lanes.lock();
+            lanes.remove(&connection);
+            self.metrics.set_lanes_running(lanes.len());
+        }
         self.idle
             .lock()
             .finished(connection, progressed, Instant::now());
@@ -268,6 +280,7 @@ impl Dispatcher {
                     let mut lanes = self.lanes.lock();
                     lanes.insert(conn, lane::spawn(self.clone(), conn));
                     self.stats.lanes_started.fetch_add(1, Ordering::Relaxed);
+                    self.metrics.set_lanes_running(lanes.len());
                 }
                 Ok(false) => {}
                 Err(e) => warn!(error = %e, connection = conn, "could not claim lane"),

@@ -368,35 +368,47 @@ impl Lane {
                 provider.render(&notice, &d.mentions)
             };
             let connection = self.connection;
-            in_flight.push(Box::pin(async move {
-                let started_ms = now_ms();
-                let started = Instant::now();
-                let ctx = SendContext {
-                    connection,
-                    delivery: d.id,
-                    credentials: &creds,
-                    thread_key: d.thread_key.as_deref(),
-                };
-                let res = match direct_account(&d.room) {
-                    None => provider.send(ctx, &d.room, &rendered).await,
-                    Some(account) => match provider.direct_style() {
-                        DirectStyle::ByAccount => {
-                            let to = provider.direct_destination(account);
-                            provider.send(ctx, &to, &rendered).await
-                        }
-                        DirectStyle::LookedUp => match direct
-                            .room_for(provider.as_ref(), ctx, account, started)
-                            .await
-                        {
-                            Ok(Some(room)) => provider.send(ctx, &room, &rendered).await,
-                            Ok(None) => provider.not_reachable_directly(account),
-                            Err(failed) => failed,
+            // Every log line of this attempt names what it was for.
+            let span = tracing::info_span!(
+                "attempt",
+                tenant = d.tenant_id,
+                event = d.event_id,
+                delivery = d.id,
+                provider = provider.provider().as_str(),
+                connection,
+            );
+            in_flight.push(Box::pin(
+                async move {
+                    let started_ms = now_ms();
+                    let started = Instant::now();
+                    let ctx = SendContext {
+                        connection,
+                        delivery: d.id,
+                        credentials: &creds,
+                        thread_key: d.thread_key.as_deref(),
+                    };
+                    let res = match direct_account(&d.room) {
+                        None => provider.send(ctx, &d.room, &rendered).await,
+                        Some(account) => match provider.direct_style() {
+                            DirectStyle::ByAccount => {
+                                let to = provider.direct_destination(account);
+                                provider.send(ctx, &to, &rendered).await
+                            }
+                            DirectStyle::LookedUp => match direct
+                                .room_for(provider.as_ref(), ctx, account, started)
+                                .await
+                            {
+                                Ok(Some(room)) => provider.send(ctx, &room, &rendered).await,
+                                Ok(None) => provider.not_reachable_directly(account),
+                                Err(failed) => failed,
+                            },
+                            DirectStyle::Unsupported => provider.not_reachable_directly(account),
                         },
-                        DirectStyle::Unsupported => provider.not_reachable_directly(account),
-                    },
-                };
-                (d, started_ms, started, res)
-            }));
+                    };
+                    (d, started_ms, started, res)
+                }
+                .instrument(span),
+            ));
         }
         next
     }
@@ -518,6 +530,7 @@ impl Lane {
                 ),
             },
         };
+        self.observe(&d, &res, &completion, answered.duration_since(started));
         if let Completion::Retry {
             next_attempt_at, ..
         } = &completion
@@ -560,6 +573,47 @@ impl Lane {
             self.queue.clear();
         }
         Ok(broken)
+    }
+
+    /// Metrics and the log line for one attempt's outcome.
+    fn observe(
+        &self,
+        d: &QueuedDelivery,
+        res: &SendResult,
+        completion: &Completion,
+        took: Duration,
+    ) {
+        let m = &self.dispatcher.metrics;
+        let provider = self.provider.provider().as_str();
+        let outcome = res.outcome.code();
+        m.attempt(provider, outcome, took);
+        match res.outcome {
+            SendOutcome::RoomRateLimited { .. } => {
+                m.rate_limited(provider);
+                m.lane_paused(provider, "room");
+            }
+            SendOutcome::CredentialRateLimited { .. } => {
+                m.rate_limited(provider);
+                m.lane_paused(provider, "credential");
+            }
+            _ if res.http_status == Some(429) => m.rate_limited(provider),
+            _ => {}
+        }
+        let (tenant, event, delivery) = (d.tenant_id, d.event_id, d.id);
+        match completion {
+            Completion::Delivered { .. } => m.delivery_status(provider, "delivered", 1),
+            Completion::Failed { code, reason } => {
+                m.delivery_status(provider, "failed", 1);
+                warn!(tenant, event, delivery, provider, code = %code, reason = %reason, "delivery failed");
+            }
+            Completion::Retry {
+                code,
+                next_attempt_at,
+                ..
+            } => {
+                tracing::debug!(tenant, event, delivery, provider, code = %code, next_attempt_at, "attempt failed; will retry");
+            }
+        }
     }
 
     async fn flush(&mut self) -> renkei_store::Result<()> {

@@ -7,6 +7,7 @@ mod credentials;
 mod direct;
 mod dispatcher;
 mod lane;
+pub mod metrics;
 
 use std::time::Duration;
 
@@ -15,6 +16,7 @@ use renkei_store::links::LinkSigner;
 
 pub use credentials::StoredCredentials;
 pub use dispatcher::{Dispatcher, DispatcherStats};
+pub use metrics::Metrics;
 pub use renkei_providers::Registry;
 
 #[derive(Debug, Clone)]

@@ -74,8 +74,11 @@ struct FakeArgs {
 fn init_logging() {
     let filter = EnvFilter::try_from_env("RENKEI_LOG")
         .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=info"));
+    // Colours only for a person at a terminal: a file or journald gets plain `key=value`.
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
     tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(ansi)
         .with_writer(std::io::stderr)
         .init();
 }

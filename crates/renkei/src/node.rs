@@ -160,6 +160,7 @@ impl Node {
             &public_url,
         );
         state.max_deliveries = settings.max_deliveries_per_request;
+        state.metrics_token = settings.metrics_token.clone();
         let (tx, rx) = oneshot::channel::<()>();
         let http = tokio::spawn(renkei_server::serve(listener, state, async move {
             let _ = rx.await;

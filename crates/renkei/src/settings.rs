@@ -79,6 +79,9 @@ pub struct Settings {
     /// with `too_many_recipients`. Each is a row written at intake and kept in the log.
     #[arg(long, env = "RENKEI_MAX_DELIVERIES_PER_REQUEST", default_value_t = renkei_server::DEFAULT_MAX_DELIVERIES)]
     pub max_deliveries_per_request: usize,
+    /// When set, `GET /metrics` answers only with `Authorization: Bearer <this token>`.
+    #[arg(long, env = "RENKEI_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
     /// Name of this node in leases and attempt logs (default: random).
     #[arg(long, env = "RENKEI_NODE_ID")]
     pub node_id: Option<String>,

@@ -60,7 +60,11 @@ pub(crate) fn free_port() -> u16 {
         .port()
 }
 
-fn binary_env(db: &str, fake_url: &str, dir: &std::path::Path) -> Vec<(&'static str, String)> {
+pub(crate) fn binary_env(
+    db: &str,
+    fake_url: &str,
+    dir: &std::path::Path,
+) -> Vec<(&'static str, String)> {
     vec![
         ("RENKEI_DATABASE_URL", db.to_string()),
         ("RENKEI_DATA_DIR", dir.display().to_string()),
@@ -85,7 +89,11 @@ fn start_binary(env: &[(&'static str, String)], port: u16) -> Proc {
     start_binary_logging(env, port, Stdio::inherit())
 }
 
-fn start_binary_logging(env: &[(&'static str, String)], port: u16, stderr: Stdio) -> Proc {
+pub(crate) fn start_binary_logging(
+    env: &[(&'static str, String)],
+    port: u16,
+    stderr: Stdio,
+) -> Proc {
     let mut cmd = renkei(env);
     cmd.args(["serve", "--listen", &format!("127.0.0.1:{port}")])
         .stdout(Stdio::null())

@@ -15,6 +15,7 @@ mod fan_out;
 mod limits;
 mod line_providers;
 mod oauth_and_hooks;
+mod operations;
 mod preview;
 mod races;
 mod routing;

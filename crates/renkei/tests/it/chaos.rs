@@ -59,7 +59,7 @@ async fn chaos(backend: Backend, nodes: usize, kills: usize) {
     let started = Instant::now();
     let dir = tempfile::tempdir().unwrap();
     let Some(db) = fresh_database(backend, dir.path()).await else {
-        eprintln!("SKIPPED: chaos on {backend:?} (no database)");
+        eprintln!("SKIPPED: the chaos test on {backend:?}: the database is not reachable");
         return;
     };
     let seed = seed();

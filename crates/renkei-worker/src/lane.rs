@@ -183,6 +183,11 @@ impl Lane {
                 Fetch::New => lane.fetch_new().await?,
                 Fetch::Nothing => {}
             }
+            // A crash repeats what was sent but not committed: keep that to the lane's
+            // concurrency. At the cap, commit now instead of at the flush deadline.
+            if lane.uncommitted.len() >= cfg.lane_concurrency && !lane.results.is_empty() {
+                lane.flush().await?;
+            }
             let next_due = lane.start_sends(&mut in_flight, cfg.lane_concurrency);
             let flush_at = lane.flush_due.map(tokio::time::Instant::from_std);
             // Sleep until the next send may go, but no longer than the next full check.
@@ -285,7 +290,8 @@ impl Lane {
         }
     }
 
-    /// Starts every send that is allowed now; returns when the next blocked one may go.
+    /// Starts every send that is allowed now, keeping at most `max` sent but uncommitted;
+    /// returns when the next blocked one may go.
     fn start_sends(
         &mut self,
         in_flight: &mut FuturesUnordered<InFlight>,
@@ -304,7 +310,8 @@ impl Lane {
         let mut heads_seen: HashSet<String> = HashSet::new();
         let mut to_start = Vec::new();
         for (id, d) in &self.queue {
-            if in_flight.len() + to_start.len() >= max {
+            // Sent and not yet committed, whether still in flight or answered.
+            if self.uncommitted.len() + to_start.len() >= max {
                 break;
             }
             // Only a room's oldest delivery may go: order per room.

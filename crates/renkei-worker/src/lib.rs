@@ -27,7 +27,8 @@ pub struct WorkerConfig {
     pub lease_ttl: Duration,
     /// How often to look for lanes with work besides being woken by intake.
     pub scan_interval: Duration,
-    /// Sends in flight at once per lane (at most one per room).
+    /// Sends per lane in flight or answered but not yet committed (at most one in flight per
+    /// room): the most a crash can make the lane send twice.
     pub lane_concurrency: usize,
     /// How many pending deliveries a lane holds in memory.
     pub lane_batch: i64,

@@ -6,6 +6,7 @@ mod helpers;
 
 mod api;
 mod bulk_and_links;
+mod chaos;
 mod cli;
 mod confirmation_links;
 mod connections;

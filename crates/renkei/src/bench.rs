@@ -39,7 +39,13 @@ pub struct BenchArgs {
     pub rate: u64,
     #[arg(long, default_value_t = 10)]
     pub latency_seconds: u64,
+    /// Instead of the phases above: one event to this many members while another tenant
+    /// keeps posting (large fan-out written in chunks).
+    #[arg(long, default_value_t = 0)]
+    pub fanout: usize,
 }
+
+mod fanout;
 
 struct NodeProc {
     child: Child,
@@ -263,19 +269,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
 
     // Setup through the real CLI and API.
     let node = start_node(&env, false).await?;
-    let out = Command::new(std::env::current_exe()?)
-        .args(["tenant", "create", "--name", "bench"])
-        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
-        .output()?;
-    anyhow::ensure!(
-        out.status.success(),
-        "tenant create failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let key = serde_json::from_slice::<Value>(&out.stdout)?["api_key"]
-        .as_str()
-        .context("api_key")?
-        .to_string();
+    let (_, key) = cli_tenant(&env, "bench")?;
     fk.add_account("bench-token", 1, "bench");
     for r in 0..args.rooms {
         fk.add_room(10_000 + r as i64, "room", &[(1, "admin")]);
@@ -293,6 +287,16 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     }
     let resp = http.post(format!("{}/connections", node.base())).bearer_auth(&key).json(&json!({"provider": "chatwork", "owner": {"tenant": true}, "credentials": {"api_token": "bench-token"}})).send().await?;
     anyhow::ensure!(resp.status() == 201, "connect: {}", resp.status());
+    if args.fanout > 0 {
+        // The bench tenant (with its connection) is "another tenant"; the fan-out gets its own.
+        let big = cli_tenant(&env, "fan-out")?;
+        let resp = http.post(format!("{}/connections", node.base())).bearer_auth(&big.1).json(&json!({"provider": "chatwork", "owner": {"tenant": true}, "credentials": {"api_token": "bench-token"}})).send().await?;
+        anyhow::ensure!(resp.status() == 201, "connect: {}", resp.status());
+        node.stop();
+        fanout::run(&args, &env, &db, (big.0, &big.1), &key).await?;
+        fake.stop();
+        return drop_pg(&args, pg_db).await;
+    }
 
     // 1. Intake alone (API-only node), single events then batches.
     let n = args.events;
@@ -421,6 +425,10 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     );
     node.stop();
     fake.stop();
+    drop_pg(&args, pg_db).await
+}
+
+async fn drop_pg(args: &BenchArgs, pg_db: Option<String>) -> anyhow::Result<()> {
     if let Some(name) = pg_db {
         use sqlx::Connection;
         let mut admin = sqlx::PgConnection::connect(&args.postgres_url).await?;
@@ -429,4 +437,22 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
             .await?;
     }
     Ok(())
+}
+
+/// `renkei tenant create` through the real CLI: (id, API key).
+fn cli_tenant(env: &[(&'static str, String)], name: &str) -> anyhow::Result<(i64, String)> {
+    let out = Command::new(std::env::current_exe()?)
+        .args(["tenant", "create", "--name", name])
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+        .output()?;
+    anyhow::ensure!(
+        out.status.success(),
+        "tenant create failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let tenant = serde_json::from_slice::<Value>(&out.stdout)?;
+    Ok((
+        tenant["id"].as_i64().context("id")?,
+        tenant["api_key"].as_str().context("api_key")?.to_string(),
+    ))
 }

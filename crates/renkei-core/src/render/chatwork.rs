@@ -35,13 +35,12 @@ pub fn render(notice: &Notice, mentions: &[Mention]) -> String {
         out.push_str(&format!("[To:{}] {}さん\n", m.account_id, escape(&m.name)));
     }
     let mut text = escape(&notice.body);
-    for link in [&notice.url, &notice.confirm_url].into_iter().flatten() {
+    for (label, link) in [("", &notice.url), ("確認 / Confirm: ", &notice.confirm_url)] {
+        let Some(link) = link else { continue };
         if !text.is_empty() {
             text.push('\n');
         }
-        if Some(link) == notice.confirm_url.as_ref() {
-            text.push_str("確認 / Confirm: ");
-        }
+        text.push_str(label);
         text.push_str(&escape(link));
     }
     if notice.title.is_empty() {
@@ -134,6 +133,17 @@ mod tests {
         let mut n = notice("t", "b", Some("https://a.example/1"));
         n.confirm_url = Some("https://renkei.example/c/1.2.x".into());
         assert_eq!(render(&n, &[]), "[info][title]t[/title]b\nhttps://a.example/1\n確認 / Confirm: https://renkei.example/c/1.2.x[/info]");
+    }
+
+    #[test]
+    fn a_link_equal_to_the_confirmation_link_is_not_labelled_as_one() {
+        // Found by props_render_chatwork: the label was chosen by comparing the texts.
+        let mut n = notice("t", "b", Some("https://a.example/1"));
+        n.confirm_url = n.url.clone();
+        assert_eq!(
+            render(&n, &[]),
+            "[info][title]t[/title]b\nhttps://a.example/1\n確認 / Confirm: https://a.example/1[/info]"
+        );
     }
 
     #[test]

@@ -7,7 +7,7 @@
 //!   bare URLs in them either. renkei writes links itself instead: the notice's URL, its
 //!   confirm link, and each `http(s)://` URL in the body become explicit `<url>` links
 //!   (ended at whitespace, `<`, `>`, `"`, `|` or trailing punctuation, so a label or a
-//!   second link cannot be smuggled in).
+//!   second link cannot be smuggled in); a URL too long for one section stays text.
 //! - mrkdwn has no escape for `*`, `_`, `~`, `` ` ``. Only the title is wrapped in markup
 //!   (`*title*`), so only there does it matter: a `*` in the title is replaced by `∗`
 //!   (U+2217), which looks the same but cannot end the bold early, and line breaks become
@@ -186,9 +186,15 @@ fn escape_linking(text: &str) -> String {
         let has_host = end > tail.find("//").map_or(usize::MAX, |i| i + 2);
         if is_url && word_start && has_host {
             out.push_str(&escape(&rest[..start]));
-            out.push('<');
-            out.push_str(&escape(&tail[..end]));
-            out.push('>');
+            let url = escape(&tail[..end]);
+            if chars(&url) + 2 <= MAX_SECTION_CHARS {
+                out.push('<');
+                out.push_str(&url);
+                out.push('>');
+            } else {
+                // A `<…>` longer than a section would be split inside it: text instead.
+                out.push_str(&url);
+            }
             rest = &tail[end..];
         } else {
             out.push_str(&escape(&rest[..start + 4]));

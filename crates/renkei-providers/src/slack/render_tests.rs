@@ -241,3 +241,18 @@ fn a_huge_mention_list_cannot_crowd_out_the_cap() {
     assert!(blocks_text_chars(&out) <= MAX_BLOCKS_TEXT_CHARS);
     assert!(s.len() > 2, "the body still arrives");
 }
+
+#[test]
+fn a_url_longer_than_a_section_stays_text() {
+    // Found by props_escaping: a 3,000+ character URL was split inside its `<…>`, leaving
+    // an unclosed `<` at the end of one section and a stray `>` in the next.
+    let url = format!("https://a.example/{}", "x)[y](".repeat(600));
+    let out = render_value(&notice("", &format!("see {url} end"), None), &[]);
+    let s = sections(&out);
+    assert!(s.iter().all(|x| !x.contains(['<', '>'])), "{s:?}");
+    assert!(s.iter().all(|x| chars(x) <= MAX_SECTION_CHARS));
+    assert_eq!(s.concat(), format!("see {url} end"));
+    // A URL that fits stays a link.
+    let out = render_value(&notice("", "see https://a.example/ok end", None), &[]);
+    assert_eq!(sections(&out), ["see <https://a.example/ok> end"]);
+}

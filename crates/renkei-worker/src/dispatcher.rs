@@ -3,7 +3,10 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+// tokio's clock, not std's: tests pause and advance it.
+use tokio::time::Instant;
 
 use futures::StreamExt;
 use parking_lot::Mutex;

@@ -7,6 +7,8 @@ mod credentials;
 mod direct;
 mod dispatcher;
 mod lane;
+mod outcome;
+mod pacing;
 
 use std::time::Duration;
 

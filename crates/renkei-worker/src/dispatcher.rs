@@ -39,6 +39,8 @@ pub struct DispatcherStats {
     pub scans: AtomicU64,
     /// Lanes started on this node.
     pub lanes_started: AtomicU64,
+    /// Lanes ended on this node (started minus finished: lanes running).
+    pub lanes_finished: AtomicU64,
 }
 
 /// A write interrupted by a crash on another PostgreSQL node is removed once it is this old
@@ -170,6 +172,7 @@ impl Dispatcher {
     /// A lane ended; `progressed`: it sent or settled something.
     pub(crate) fn lane_finished(&self, connection: i64, progressed: bool) {
         self.lanes.lock().remove(&connection);
+        self.stats.lanes_finished.fetch_add(1, Ordering::Relaxed);
         self.idle
             .lock()
             .finished(connection, progressed, Instant::now());

@@ -276,6 +276,31 @@ pub async fn eventually(limit: Duration, what: &str, mut check: impl AsyncFnMut(
     }
 }
 
+/// Waits for a positive sign that a node has done everything it was going to: no lane
+/// running (every send of a lane is recorded before it ends), and a whole scan for work
+/// since then that started none. "Nothing more was sent" checks wait for this instead of
+/// sleeping.
+pub async fn node_idle(dispatcher: &renkei_worker::Dispatcher) {
+    let stats = dispatcher.stats();
+    let load = |c: &std::sync::atomic::AtomicU64| c.load(Ordering::SeqCst);
+    eventually(Duration::from_secs(20), "the node idle", async || {
+        let started = load(&stats.lanes_started);
+        if load(&stats.lanes_finished) != started {
+            return false;
+        }
+        // The scan counter moves as a scan begins: two moves span one whole scan.
+        let scans = load(&stats.scans);
+        eventually(
+            Duration::from_secs(5),
+            "a whole scan for work",
+            async || load(&stats.scans) >= scans + 2,
+        )
+        .await;
+        load(&stats.lanes_started) == started && load(&stats.lanes_finished) == started
+    })
+    .await;
+}
+
 /// The My Chat room a connection posts to when it has no room of its own.
 pub fn my_chat(conn: &Value) -> i64 {
     conn["default_room"]

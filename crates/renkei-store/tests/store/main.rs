@@ -335,6 +335,10 @@ macro_rules! on_both_backends {
     };
 }
 
+// Lanes: leases, queue reads and attempt outcomes; reads and keys per tenant.
+mod lanes;
+mod tenants_and_keys;
+
 on_both_backends!(
     chunked_write_releases_everything,
     release_settles_deliveries_of_a_connection_deleted_meanwhile,

@@ -86,6 +86,9 @@ fn binary_env(db: &str, fake_url: &str, dir: &std::path::Path) -> Vec<(&'static 
 pub(crate) fn renkei(env: &[(&'static str, String)]) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_renkei"));
     cmd.envs(env.iter().map(|(k, v)| (*k, v.as_str())));
+    // Not the crate's directory (cargo's default): a forgotten RENKEI_DATA_DIR must not put
+    // a ./renkei-data into the source tree.
+    cmd.current_dir(std::env::temp_dir());
     cmd
 }
 

@@ -6,21 +6,30 @@
 //! received every earlier request before we got its response, and receives the new one
 //! after we send it, the provider can never count more than `limit` in any window of its own,
 //! whatever the network latency.
+//!
+//! Both types work on any monotonic instant (`I`): `std::time::Instant` by default, or the
+//! worker's `tokio::time::Instant`, whose clock tests can pause and advance. Core stays free
+//! of tokio.
 
 use std::collections::VecDeque;
+use std::ops::Add;
 use std::time::{Duration, Instant};
 
+/// What the limits need of an instant: order, and adding a duration.
+pub trait Moment: Copy + Ord + Add<Duration, Output = Self> {}
+impl<T: Copy + Ord + Add<Duration, Output = T>> Moment for T {}
+
 #[derive(Debug, Clone)]
-pub struct SlidingWindow {
+pub struct SlidingWindow<I = Instant> {
     limit: usize,
     window: Duration,
     /// Completed sends inside the window, oldest first.
-    done: VecDeque<Instant>,
+    done: VecDeque<I>,
     /// Sends started but not answered yet; they count against the limit too.
     in_flight: usize,
 }
 
-impl SlidingWindow {
+impl<I: Moment> SlidingWindow<I> {
     pub fn new(limit: u32, window: Duration) -> Self {
         SlidingWindow {
             limit: limit.max(1) as usize,
@@ -30,9 +39,9 @@ impl SlidingWindow {
         }
     }
 
-    fn prune(&mut self, now: Instant) {
+    fn prune(&mut self, now: I) {
         while let Some(&t) = self.done.front() {
-            if now.saturating_duration_since(t) >= self.window {
+            if t + self.window <= now {
                 self.done.pop_front();
             } else {
                 break;
@@ -43,7 +52,7 @@ impl SlidingWindow {
     /// `None` when a send may start now, else the instant at which one may.
     /// With everything in flight the answer is unknown until a response arrives: then
     /// this returns `now + window` as an upper bound and the caller re-checks on completion.
-    pub fn wait_until(&mut self, now: Instant) -> Option<Instant> {
+    pub fn wait_until(&mut self, now: I) -> Option<I> {
         self.prune(now);
         if self.done.len() + self.in_flight < self.limit {
             return None;
@@ -60,7 +69,7 @@ impl SlidingWindow {
         self.in_flight += 1;
     }
 
-    pub fn finish(&mut self, answered_at: Instant) {
+    pub fn finish(&mut self, answered_at: I) {
         self.in_flight = self.in_flight.saturating_sub(1);
         self.done.push_back(answered_at);
     }
@@ -74,24 +83,29 @@ impl SlidingWindow {
 /// The provider's own count of what is left of the credential's window, from its response
 /// headers. It sees requests renkei's window cannot (the `/me` check at connect time, other
 /// applications sharing the token), so a lane obeys both.
-#[derive(Debug, Clone, Default)]
-pub struct ProviderBudget {
+#[derive(Debug, Clone)]
+pub struct ProviderBudget<I = Instant> {
     /// Sends left in the provider's current window, as best known; `None` = unknown.
     left: Option<i64>,
     reset_unix: i64,
-    reset_at: Option<Instant>,
+    reset_at: Option<I>,
 }
 
-impl ProviderBudget {
+// By hand: a derived `Default` would require `I: Default`, which instants are not.
+impl<I> Default for ProviderBudget<I> {
+    fn default() -> Self {
+        ProviderBudget {
+            left: None,
+            reset_unix: 0,
+            reset_at: None,
+        }
+    }
+}
+
+impl<I: Moment> ProviderBudget<I> {
     /// A response said `remaining` are left until `reset_unix` (reached at `reset_at`).
     /// Requests still in flight may or may not be counted in it: assume they are not.
-    pub fn observe(
-        &mut self,
-        remaining: u32,
-        reset_unix: i64,
-        reset_at: Instant,
-        in_flight: usize,
-    ) {
+    pub fn observe(&mut self, remaining: u32, reset_unix: i64, reset_at: I, in_flight: usize) {
         if reset_unix < self.reset_unix {
             return; // a late answer from an earlier window
         }
@@ -113,7 +127,7 @@ impl ProviderBudget {
     }
 
     /// `None` when the provider's count allows a send now, else when its window resets.
-    pub fn wait_until(&mut self, now: Instant) -> Option<Instant> {
+    pub fn wait_until(&mut self, now: I) -> Option<I> {
         match (self.left, self.reset_at) {
             (Some(l), Some(reset)) if l <= 0 => {
                 if now >= reset {

@@ -130,6 +130,7 @@ async fn token_window_recovers_after_the_scaled_window() {
     get(&r, "/v2/me", TOKEN).await;
     get(&r, "/v2/me", TOKEN).await;
     assert_eq!(get(&r, "/v2/me", TOKEN).await.status, 429);
+    // The scenario: the (scaled) window passes.
     tokio::time::sleep(Duration::from_millis(350)).await;
     let res = get(&r, "/v2/me", TOKEN).await;
     assert_eq!(res.status, 200);
@@ -147,6 +148,7 @@ async fn room_window_slides_and_recovers() {
     let fake = fake_with(cfg);
     let r = fake.router();
     assert_eq!(post_message(&r, 5001, TOKEN, "1").await.status, 200);
+    // The scenario: posts spread over the window, so it slides rather than resets.
     tokio::time::sleep(Duration::from_millis(250)).await;
     assert_eq!(post_message(&r, 5001, TOKEN, "2").await.status, 200);
     assert_eq!(post_message(&r, 5001, TOKEN, "3").await.status, 429);

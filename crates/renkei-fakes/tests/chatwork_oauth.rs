@@ -194,6 +194,7 @@ async fn codes_expire_after_the_scaled_minute() {
     // 60 s × 0.001 = 60 ms.
     let r = fake_with(FakeChatworkConfig::default().scaled(0.001)).router();
     let code = code_for(&r, ALL).await;
+    // The scenario: the code outlives its (scaled) minute.
     tokio::time::sleep(Duration::from_millis(90)).await;
     let late = exchange(&r, &code).await;
     assert_eq!(late.status, 400);
@@ -231,6 +232,7 @@ async fn refresh_tokens_expire_unless_offline_access() {
     let r = fake_with(cfg).router();
     let short = tokens(&r, "users.profile.me:read rooms.all:read_write").await;
     let long = tokens(&r, ALL).await;
+    // The scenario: the short refresh token outlives its 100 ms.
     tokio::time::sleep(Duration::from_millis(200)).await;
     let expired = refresh(&r, short["refresh_token"].as_str().unwrap()).await;
     assert_eq!(expired.status, 400);

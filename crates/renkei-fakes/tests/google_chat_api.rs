@@ -225,6 +225,7 @@ async fn sixty_writes_a_minute_per_space_then_resource_exhausted() {
         200,
         "limits are per space"
     );
+    // The scenario: the (scaled) rate window ends.
     tokio::time::sleep(Duration::from_millis(350)).await;
     assert_eq!(
         post(&fake, &url, &msg).await.status,

@@ -297,6 +297,7 @@ async fn the_rate_window_answers_429_then_recovers() {
         limited.body,
         json!({"message": "The API rate limit has been exceeded. Try again later."})
     );
+    // The scenario: the (scaled) rate window ends.
     tokio::time::sleep(Duration::from_millis(80)).await;
     assert_eq!(push(&url, None, demo::YAMADA, "x").await.status, 200);
 }

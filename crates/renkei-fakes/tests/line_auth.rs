@@ -161,6 +161,7 @@ async fn issued_tokens_expire_and_are_capped_per_channel() {
         (status, third["error"].as_str()),
         (400, Some("invalid_request"))
     );
+    // The scenario: the first token's one-second life runs out.
     tokio::time::sleep(Duration::from_millis(1100)).await;
     assert_eq!(
         bot_info_status(&url, first["access_token"].as_str().unwrap()).await,

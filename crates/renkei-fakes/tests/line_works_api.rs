@@ -317,6 +317,7 @@ async fn each_operation_has_its_own_scaled_window_with_headers() {
     .await;
     assert_eq!(dm.status, 201);
     // ...and the window ends.
+    // The scenario: the (scaled) rate window ends.
     tokio::time::sleep(Duration::from_millis(650)).await;
     assert_eq!(
         call(&r, "POST", &uri, Some(&t), Some(JSON), &text_message("x"))

@@ -292,6 +292,7 @@ async fn each_channel_takes_a_burst_then_429_with_retry_after() {
     );
     assert_eq!(fake.messages(GENERAL).len(), 3);
 
+    // The scenario: the (scaled) rate window ends.
     tokio::time::sleep(Duration::from_millis(320)).await;
     assert_eq!(
         api(&r, "chat.postMessage", TOKEN, &post(GENERAL))

@@ -244,6 +244,7 @@ async fn throttling_answers_429_with_or_without_retry_after() {
         202,
         "windows are per workflow"
     );
+    // The scenario: the (scaled) rate window ends.
     tokio::time::sleep(Duration::from_millis(350)).await;
     assert_eq!(
         post(&fake, &url, &hello()).await.status,

@@ -243,6 +243,7 @@ async fn tokens_are_renewed_shortly_before_they_expire() {
     s.fake.set_token_lifetime(Duration::from_secs(2));
     let issued = s.token_requests();
     delivered(&s.send(1, &dm(), &text("a")).await);
+    // The scenario: the token ages (2 s life) between sends.
     tokio::time::sleep(Duration::from_millis(900)).await;
     delivered(&s.send(1, &dm(), &text("b")).await);
     assert_eq!(

@@ -8,7 +8,10 @@
 //! clears the wait.
 
 use std::collections::HashMap;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+// tokio's clock, not std's: tests pause and advance it.
+use tokio::time::Instant;
 
 const FIRST_WAIT: Duration = Duration::from_secs(1);
 const LONGEST_WAIT: Duration = Duration::from_secs(60);

@@ -3,7 +3,8 @@
 //! A recipient missing from the cache triggers one refresh, so someone who accepted the bot's
 //! contact request a minute ago is found; concurrent misses share that refresh.
 
-use std::time::Instant;
+// tokio's clock, not std's: tests pause and advance it.
+use tokio::time::Instant;
 
 use renkei_providers::{DeliveryProvider, DirectRooms, SendContext, SendResult};
 use tokio::sync::Mutex;

@@ -3,7 +3,10 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+// tokio's clock, not std's: tests pause and advance it.
+use tokio::time::Instant;
 
 use futures::StreamExt;
 use parking_lot::Mutex;
@@ -38,6 +41,8 @@ pub struct DispatcherStats {
     pub scans: AtomicU64,
     /// Lanes started on this node.
     pub lanes_started: AtomicU64,
+    /// Lanes ended on this node (started minus finished: lanes running).
+    pub lanes_finished: AtomicU64,
 }
 
 /// A write interrupted by a crash on another PostgreSQL node is removed once it is this old
@@ -179,6 +184,7 @@ impl Dispatcher {
             lanes.remove(&connection);
             self.metrics.set_lanes_running(lanes.len());
         }
+        self.stats.lanes_finished.fetch_add(1, Ordering::Relaxed);
         self.idle
             .lock()
             .finished(connection, progressed, Instant::now());

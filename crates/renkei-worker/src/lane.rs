@@ -4,23 +4,26 @@
 //! (so order per room is kept) as the credential's and the room's windows allow, and commits
 //! outcomes in small batches. Only the head of a room is ever in flight or waiting to retry.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use futures::stream::FuturesUnordered;
 use futures::StreamExt;
 use renkei_core::model::Notice;
-use renkei_core::ratelimit::{ProviderBudget, SlidingWindow};
 use renkei_core::routing::direct_account;
 use renkei_providers::{DeliveryProvider, DirectStyle, SendContext, SendOutcome, SendResult};
 use renkei_store::now_ms;
 use renkei_store::queue::{AttemptRecord, Completion, QueuedDelivery};
 use tokio::sync::{watch, Notify};
 use tokio::task::JoinHandle;
+// tokio's clock, not std's: tests pause and advance it.
+use tokio::time::Instant;
 use tracing::{info, warn, Instrument};
 
 use crate::direct::DirectCache;
+use crate::outcome::{self, Verdict};
+use crate::pacing::{Candidate, Pacing};
 use crate::Dispatcher;
 
 pub(crate) struct LaneHandle {
@@ -71,7 +74,6 @@ struct Lane {
     credentials: Arc<serde_json::Value>,
     /// Pending deliveries by ID (= queue order).
     queue: BTreeMap<i64, QueuedDelivery>,
-    busy_rooms: HashSet<String>,
     /// Direct chats of this credential, shared by its sends in flight.
     direct: Arc<DirectCache>,
     /// IDs sent or decided but not yet committed: a refetch must not bring them back.
@@ -79,12 +81,8 @@ struct Lane {
     results: Vec<AttemptRecord>,
     /// When the oldest uncommitted result must be committed at the latest.
     flush_due: Option<Instant>,
-    credential_window: Option<SlidingWindow>,
-    /// What the provider's headers say is left for the credential.
-    budget: ProviderBudget,
-    room_windows: HashMap<String, SlidingWindow>,
-    room_paused: HashMap<String, Instant>,
-    paused_until: Option<Instant>,
+    /// Windows, rests and busy rooms: what may be sent when.
+    pacing: Pacing,
     /// The last fetch was cut at its limit: more pending rows wait in the database.
     more_in_db: bool,
     /// Highest delivery ID fetched so far.
@@ -136,21 +134,15 @@ impl Lane {
             warn!(provider = %conn.provider, "no client for this provider on this node");
             return Ok(false);
         };
-        let limits = provider.limits();
         let mut lane = Lane {
             connection,
             credentials: Arc::new(creds),
             queue: BTreeMap::new(),
-            busy_rooms: HashSet::new(),
             direct: Arc::default(),
             uncommitted: HashSet::new(),
             results: Vec::new(),
             flush_due: None,
-            credential_window: limits.per_credential.map(|(n, w)| SlidingWindow::new(n, w)),
-            budget: ProviderBudget::default(),
-            room_windows: HashMap::new(),
-            room_paused: HashMap::new(),
-            paused_until: None,
+            pacing: Pacing::new(provider.limits()),
             more_in_db: false,
             max_seen: 0,
             last_check: Instant::now(),
@@ -189,12 +181,10 @@ impl Lane {
                 lane.flush().await?;
             }
             let next_due = lane.start_sends(&mut in_flight, cfg.lane_concurrency);
-            let flush_at = lane.flush_due.map(tokio::time::Instant::from_std);
+            let flush_at = lane.flush_due;
             // Sleep until the next send may go, but no longer than the next full check.
             let check_at = lane.last_check + FULL_CHECK_EVERY;
-            let wake_at = Some(tokio::time::Instant::from_std(
-                next_due.map_or(check_at, |t| t.min(check_at)),
-            ));
+            let wake_at = Some(next_due.map_or(check_at, |t| t.min(check_at)));
             tokio::select! {
                 Some(done) = in_flight.next(), if !in_flight.is_empty() => {
                     if lane.finish(done, in_flight.len()).await? {
@@ -230,11 +220,8 @@ impl Lane {
     }
 
     fn apply_pause(&mut self, paused_until_ms: i64) {
-        let now = now_ms();
-        if paused_until_ms > now {
-            self.paused_until =
-                Some(Instant::now() + Duration::from_millis((paused_until_ms - now) as u64));
-        }
+        self.pacing
+            .pause_until_wall(paused_until_ms, Instant::now(), now_ms());
     }
 
     /// Re-reads the connection and the head of the queue. False when the connection is gone.
@@ -297,63 +284,16 @@ impl Lane {
         in_flight: &mut FuturesUnordered<InFlight>,
         max: usize,
     ) -> Option<Instant> {
-        let now = Instant::now();
-        let now_wall = now_ms();
-        if let Some(p) = self.paused_until {
-            if p > now {
-                return Some(p);
-            }
-            self.paused_until = None;
-        }
-        let mut next: Option<Instant> = None;
-        let mut earliest = |t: Instant| next = Some(next.map_or(t, |n: Instant| n.min(t)));
-        let mut heads_seen: HashSet<String> = HashSet::new();
-        let mut to_start = Vec::new();
-        for (id, d) in &self.queue {
-            // Sent and not yet committed, whether still in flight or answered.
-            if self.uncommitted.len() + to_start.len() >= max {
-                break;
-            }
-            // Only a room's oldest delivery may go: order per room.
-            if !heads_seen.insert(d.room.clone()) || self.busy_rooms.contains(&d.room) {
-                continue;
-            }
-            if d.next_attempt_at > now_wall {
-                earliest(now + Duration::from_millis((d.next_attempt_at - now_wall) as u64));
-                continue;
-            }
-            if let Some(&until) = self.room_paused.get(&d.room) {
-                if until > now {
-                    earliest(until);
-                    continue;
-                }
-            }
-            if let Some(w) = &mut self.credential_window {
-                if let Some(t) = w.wait_until(now).or_else(|| self.budget.wait_until(now)) {
-                    earliest(t);
-                    break;
-                }
-            }
-            if let Some((n, win)) = self.provider.limits().per_room {
-                let w = self
-                    .room_windows
-                    .entry(d.room.clone())
-                    .or_insert_with(|| SlidingWindow::new(n, win));
-                if let Some(t) = w.wait_until(now) {
-                    earliest(t);
-                    continue;
-                }
-                w.start();
-            }
-            if let Some(w) = &mut self.credential_window {
-                w.start();
-                self.budget.start();
-            }
-            to_start.push(*id);
-        }
+        let queued = self.queue.iter().map(|(id, d)| Candidate {
+            id: *id,
+            room: &d.room,
+            next_attempt_at: d.next_attempt_at,
+        });
+        // Sent and not yet committed, whether still in flight or answered, counts.
+        let capacity = max.saturating_sub(self.uncommitted.len());
+        let (to_start, next) = self.pacing.pick(queued, capacity, Instant::now(), now_ms());
         for id in to_start {
             let d = self.queue.remove(&id).expect("queued");
-            self.busy_rooms.insert(d.room.clone());
             self.uncommitted.insert(d.id);
             let provider = self.provider.clone();
             let creds = self.credentials.clone();
@@ -429,114 +369,29 @@ impl Lane {
     ) -> renkei_store::Result<bool> {
         let answered = Instant::now();
         self.progressed = true;
-        self.busy_rooms.remove(&d.room);
-        let room_window = self.room_windows.get_mut(&d.room);
-        if res.reached_provider {
-            if let Some(w) = room_window {
-                w.finish(answered);
-            }
-            if let Some(w) = &mut self.credential_window {
-                w.finish(answered);
-                if let Some(r) = res.rate {
-                    let reset_in =
-                        Duration::from_millis((r.reset_unix * 1000 - now_ms()).max(0) as u64);
-                    self.budget.observe(
-                        r.remaining,
-                        r.reset_unix,
-                        answered + reset_in,
-                        still_in_flight,
-                    );
-                }
-            }
-        } else {
-            if let Some(w) = room_window {
-                w.abandon();
-            }
-            if let Some(w) = &mut self.credential_window {
-                w.abandon();
-            }
-        }
         let latency_ms = answered.duration_since(started).as_millis() as i64;
         let now = now_ms();
         let first = d.first_attempt_at.unwrap_or(started_ms);
-        let policy = self.dispatcher.config.retry;
-        let retry_at = |after: Option<Duration>, attempts: i64| -> Option<i64> {
-            let elapsed = Duration::from_millis((now - first).max(0) as u64);
-            let delay = match after {
-                Some(a) => Some(policy.clamp_server_wait(a))
-                    .filter(|a| elapsed + *a <= policy.give_up_after),
-                None => policy.next_delay(attempts as u32 + 1, elapsed, &mut rand::thread_rng()),
-            };
-            delay.map(|d| now + d.as_millis() as i64)
-        };
+        let verdict = outcome::decide(
+            &res,
+            d.attempts,
+            first,
+            now,
+            &self.dispatcher.config.retry,
+            &mut rand::thread_rng(),
+        );
+        self.pacing
+            .answered(&d.room, &res, &verdict, answered, now, still_in_flight);
+        if let Some(until_ms) = verdict.pause_until_ms {
+            self.dispatcher
+                .store
+                .pause_connection(self.connection, until_ms)
+                .await?;
+        }
+        let Verdict {
+            completion, broken, ..
+        } = verdict;
         let error = res.error.clone();
-        let mut broken = false;
-        let completion = match &res.outcome {
-            SendOutcome::Delivered { message_id } => Completion::Delivered {
-                message_id: message_id.clone(),
-            },
-            SendOutcome::Retry { after } => match retry_at(*after, d.attempts) {
-                Some(at) => Completion::Retry {
-                    next_attempt_at: at,
-                    code: res.outcome.code().into(),
-                    reason: format!("will retry: {}", error.clone().unwrap_or_default()),
-                },
-                None => Completion::Failed {
-                    code: "retries_exhausted".into(),
-                    reason: format!(
-                        "gave up after retrying for {:?}: {}",
-                        policy.give_up_after,
-                        error.clone().unwrap_or_default()
-                    ),
-                },
-            },
-            SendOutcome::RoomRateLimited { after } => {
-                self.room_paused.insert(d.room.clone(), answered + *after);
-                Completion::Retry {
-                    next_attempt_at: now + after.as_millis() as i64,
-                    code: res.outcome.code().into(),
-                    reason: "the room's posting limit was reached; the room rests briefly".into(),
-                }
-            }
-            SendOutcome::CredentialRateLimited { until_unix } => {
-                let until_ms = (until_unix * 1000).max(now + 1000);
-                self.paused_until = Some(answered + Duration::from_millis((until_ms - now) as u64));
-                self.dispatcher
-                    .store
-                    .pause_connection(self.connection, until_ms)
-                    .await?;
-                Completion::Retry {
-                    next_attempt_at: until_ms,
-                    code: res.outcome.code().into(),
-                    reason: match &error {
-                        Some(why) => format!("the whole connection waits: {why}"),
-                        None => "the token's rate limit was reached; the whole connection waits for its reset".into(),
-                    },
-                }
-            }
-            SendOutcome::CredentialRejected => {
-                broken = true;
-                Completion::Failed {
-                    code: "connection_broken".into(),
-                    reason: format!(
-                        "the provider refused the credentials ({}); fix what it says, or reconnect",
-                        error.clone().unwrap_or_default()
-                    ),
-                }
-            }
-            SendOutcome::Refused { code } => Completion::Failed {
-                code: (*code).to_string(),
-                reason: error.clone().unwrap_or_default(),
-            },
-            SendOutcome::Permanent => Completion::Failed {
-                code: res.outcome.code().into(),
-                reason: format!(
-                    "the provider refused this destination (HTTP {}): {}",
-                    res.http_status.map_or("-".into(), |s| s.to_string()),
-                    error.clone().unwrap_or_default()
-                ),
-            },
-        };
         self.observe(&d, &res, &completion, answered.duration_since(started));
         if let Completion::Retry {
             next_attempt_at, ..

@@ -8,6 +8,8 @@ mod direct;
 mod dispatcher;
 mod lane;
 pub mod metrics;
+mod outcome;
+mod pacing;
 
 use std::time::Duration;
 

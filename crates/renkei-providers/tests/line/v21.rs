@@ -180,6 +180,7 @@ async fn tokens_are_renewed_before_they_expire() {
     };
     let e = env(config).await;
     let creds = connected(&e).await;
+    // The scenario: more than half of the token's 2 s life passes.
     tokio::time::sleep(Duration::from_millis(1100)).await;
     let sent = e.line.send(ctx(&creds, 9, 1), demo::YAMADA, "x").await;
     assert!(

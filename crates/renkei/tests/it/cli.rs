@@ -52,10 +52,12 @@ async fn migrate_then_tenant_create() {
     let key = create_tenant_with_cli(&env);
     assert!(key.starts_with("rk_") && key.len() > 40, "{key}");
     // A bad database URL is a clear error, not a panic.
-    let out = renkei(&[("RENKEI_DATABASE_URL", "mysql://nope".into())])
-        .arg("migrate")
-        .output()
-        .unwrap();
+    // In the test's data directory: the master key is made before the URL is read.
+    let bad_url = [
+        env[0].clone(),
+        ("RENKEI_DATABASE_URL", "mysql://nope".to_string()),
+    ];
+    let out = renkei(&bad_url).arg("migrate").output().unwrap();
     assert!(!out.status.success());
     assert!(
         String::from_utf8_lossy(&out.stderr).contains("unsupported database URL"),

@@ -181,7 +181,14 @@ async fn room_429_pauses_only_that_room(b: Backend) {
         assert_eq!(r.status(), 200);
     }
     let busy = app.send(json!({"type": "t", "to": {"clients": [format!("c{}", rooms[0])]}, "title": "busy room"})).await;
-    tokio::time::sleep(Duration::from_millis(50)).await;
+    // The busy room has had its 429 and rests before the quiet room's notice arrives.
+    app.wait_event(busy, Duration::from_secs(10), |ev| {
+        !ev["deliveries"][0]["attempts"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    })
+    .await;
     let quiet = app.send(json!({"type": "t", "to": {"clients": [format!("c{}", rooms[1])]}, "title": "quiet room"})).await;
     let quiet_ev = app.settled(quiet).await;
     assert_eq!(statuses(&quiet_ev), vec!["delivered"]);

@@ -9,7 +9,9 @@ use renkei::settings::Settings;
 use renkei_fakes::chatwork::{FakeChatwork, FakeChatworkConfig};
 use serde_json::{json, Value};
 
-use crate::helpers::{eventually, fresh_database, my_chat, test_settings, Backend, TestApp, SCALE};
+use crate::helpers::{
+    eventually, fresh_database, my_chat, node_idle, test_settings, Backend, TestApp, SCALE,
+};
 
 /// SIGTERM-style stop: the send in flight finishes and is recorded, not repeated.
 async fn graceful_shutdown_finishes_attempts_in_flight(b: Backend) {
@@ -24,7 +26,13 @@ async fn graceful_shutdown_finishes_attempts_in_flight(b: Backend) {
     let id = app
         .send(json!({"type": "t", "to": {"tenant": true}, "title": "in flight"}))
         .await;
-    tokio::time::sleep(Duration::from_millis(250)).await;
+    // In flight: Chatwork has the message, its answer comes 700 ms late.
+    eventually(
+        Duration::from_secs(10),
+        "the send reached Chatwork",
+        async || app.fake().messages(my_chat).len() == 1,
+    )
+    .await;
     let started = Instant::now();
     app.shutdown().await;
     assert!(
@@ -82,6 +90,9 @@ pub(crate) fn binary_env(
 pub(crate) fn renkei(env: &[(&'static str, String)]) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_renkei"));
     cmd.envs(env.iter().map(|(k, v)| (*k, v.as_str())));
+    // Not the crate's directory (cargo's default): a forgotten RENKEI_DATA_DIR must not put
+    // a ./renkei-data into the source tree.
+    cmd.current_dir(std::env::temp_dir());
     cmd
 }
 
@@ -298,7 +309,8 @@ async fn two_nodes_share_the_queue_on_postgres() {
         fake.fake.all_messages().len() >= expected
     })
     .await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // No lane left running on B (A is gone): nothing more can be sent.
+    node_idle(&b_node.dispatcher).await;
     let msgs = fake.fake.all_messages();
     assert_eq!(msgs.len(), expected, "double sends");
     let mut per_room: HashMap<(i64, String), usize> = HashMap::new();
@@ -378,7 +390,13 @@ async fn sigterm_finishes_in_flight_and_logs_no_secret(b: Backend) {
         .json()
         .await
         .unwrap();
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // In flight: Chatwork has the message, its answer comes 800 ms late.
+    eventually(
+        Duration::from_secs(10),
+        "the send reached Chatwork",
+        async || fake.fake.messages(my_chat).len() == 1,
+    )
+    .await;
     let pid = node.0.id().to_string();
     assert!(Command::new("kill")
         .args(["-TERM", &pid])
@@ -502,7 +520,9 @@ async fn changes_on_one_node_reach_lanes_on_another_on_postgres() {
         .unwrap();
     assert_eq!(resp.status(), 200);
     fake.fake.clear_faults();
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    // A's lane, told to re-read, ends instead of retrying (had it retried, the posts would
+    // be recorded before it ended).
+    node_idle(&a.dispatcher).await;
     assert_eq!(
         fake.fake.all_messages().len(),
         0,
@@ -528,7 +548,7 @@ async fn changes_on_one_node_reach_lanes_on_another_on_postgres() {
         .unwrap();
     assert_eq!(resp.status(), 204);
     fake.fake.clear_faults();
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    node_idle(&a.dispatcher).await;
     assert_eq!(
         fake.fake.all_messages().len(),
         0,

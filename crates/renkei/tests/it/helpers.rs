@@ -27,7 +27,28 @@ pub fn admin_pg_url() -> String {
 
 static COUNTER: AtomicU32 = AtomicU32::new(0);
 
-/// A fresh database for one test. `None` (after saying so) when PostgreSQL is not
+/// Records that the running test did not run because PostgreSQL is unreachable: a line
+/// `SKIPPED(postgres): <test>` on stdout and, so `scripts/test` can count skips without
+/// `--nocapture`, appended to the file named by `RENKEI_SKIP_LOG`.
+pub fn report_postgres_skip(why: &str) {
+    // libtest names each test's thread after the test, and the test body runs on it.
+    let thread = std::thread::current();
+    let test = thread.name().unwrap_or("unnamed test");
+    let line = format!("SKIPPED(postgres): {}::{test}", env!("CARGO_CRATE_NAME"));
+    println!("{line} ({why})");
+    if let Ok(path) = std::env::var("RENKEI_SKIP_LOG") {
+        let mut log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .unwrap_or_else(|e| panic!("RENKEI_SKIP_LOG {path}: {e}"));
+        // One write per line: appends from parallel tests do not interleave.
+        std::io::Write::write_all(&mut log, format!("{line}\n").as_bytes())
+            .expect("write RENKEI_SKIP_LOG");
+    }
+}
+
+/// A fresh database for one test. `None` (after [`report_postgres_skip`]) when PostgreSQL is not
 /// reachable outside CI; under `CI=true` a missing PostgreSQL fails the test.
 pub async fn fresh_database(backend: Backend, dir: &std::path::Path) -> Option<String> {
     match backend {
@@ -40,7 +61,7 @@ pub async fn fresh_database(backend: Backend, dir: &std::path::Path) -> Option<S
                     if std::env::var("CI").is_ok_and(|v| v == "true") {
                         panic!("CI=true but PostgreSQL is not reachable at {admin}: {e}");
                     }
-                    eprintln!("!!! PostgreSQL not reachable at {admin} ({e}): this test ran on SQLite only !!!");
+                    report_postgres_skip(&format!("PostgreSQL not reachable at {admin}: {e}"));
                     return None;
                 }
             };
@@ -253,6 +274,31 @@ pub async fn eventually(limit: Duration, what: &str, mut check: impl AsyncFnMut(
         );
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
+}
+
+/// Waits for a positive sign that a node has done everything it was going to: no lane
+/// running (every send of a lane is recorded before it ends), and a whole scan for work
+/// since then that started none. "Nothing more was sent" checks wait for this instead of
+/// sleeping.
+pub async fn node_idle(dispatcher: &renkei_worker::Dispatcher) {
+    let stats = dispatcher.stats();
+    let load = |c: &std::sync::atomic::AtomicU64| c.load(Ordering::SeqCst);
+    eventually(Duration::from_secs(20), "the node idle", async || {
+        let started = load(&stats.lanes_started);
+        if load(&stats.lanes_finished) != started {
+            return false;
+        }
+        // The scan counter moves as a scan begins: two moves span one whole scan.
+        let scans = load(&stats.scans);
+        eventually(
+            Duration::from_secs(5),
+            "a whole scan for work",
+            async || load(&stats.scans) >= scans + 2,
+        )
+        .await;
+        load(&stats.lanes_started) == started && load(&stats.lanes_finished) == started
+    })
+    .await;
 }
 
 /// The My Chat room a connection posts to when it has no room of its own.

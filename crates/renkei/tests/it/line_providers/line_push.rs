@@ -165,6 +165,9 @@ async fn line_rate_limit_retried_monthly_limit_pauses() {
     // The next notice waits too: nothing more is sent this month.
     let pushes_before = line(&app).requests().len();
     let id2 = app.send(to_sato("次の通知")).await;
+    // No outside sign shows a paused lane has looked at a delivery and held it: this bounded
+    // wait stands in (an unpaused lane sends within milliseconds). The pause itself is
+    // unit-tested on paused time in renkei-worker's pacing tests.
     tokio::time::sleep(Duration::from_millis(800)).await;
     let (_, ev2) = app.get(&format!("/api/v1/events/{id2}")).await;
     let d2 = &ev2["deliveries"][0];

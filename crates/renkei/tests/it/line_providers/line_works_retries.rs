@@ -69,6 +69,7 @@ async fn line_works_expired_token_is_renewed() {
     app.settled(app.send(send(3)).await).await;
     let issued = lw(&app).tokens_issued();
     assert_eq!(issued, 4);
+    // The scenario: the token's 2 s life runs out.
     tokio::time::sleep(Duration::from_millis(2_100)).await;
     let before = lw(&app).requests().len();
     let ev = app.settled(app.send(send(4)).await).await;

@@ -129,6 +129,7 @@ async fn bad_callbacks_end_on_400_pages() {
 
     // The state is good but the code expired before the admin came back.
     let (_, location) = consent(&app).await;
+    // The scenario: the admin comes back after the (scaled) code lifetime.
     tokio::time::sleep(Duration::from_millis(900)).await;
     let (s, page) = open(&location).await;
     assert_eq!(s, StatusCode::BAD_REQUEST, "{page}");

@@ -6,7 +6,7 @@ use renkei::node::Node;
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::helpers::{statuses, Backend, TestApp};
+use crate::helpers::{node_idle, statuses, Backend, TestApp};
 
 use super::{last4, link, stored_oauth, ADMIN_ACCOUNT, BASIC, CLIENT_ID};
 
@@ -170,7 +170,7 @@ async fn revoked_grant_breaks_the_connection_with_what_to_fix(b: Backend) {
         .await;
     let later = app.settled(later).await;
     assert_ne!(statuses(&later), vec!["delivered"], "{later:#}");
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    node_idle(&app.node().dispatcher).await;
     assert_eq!(
         app.fake().requests().len(),
         posts_before,

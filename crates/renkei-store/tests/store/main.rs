@@ -26,6 +26,27 @@ struct TestStore {
     _dir: tempfile::TempDir,
 }
 
+/// Records that the running test did not run: a line `SKIPPED(postgres): <test>` on stdout
+/// and, so `scripts/test` counts it as skipped rather than passed, in `RENKEI_SKIP_LOG`.
+/// (The same as the integration tests' helper of that name.)
+fn report_postgres_skip(why: &str) {
+    // libtest names each test's thread after the test, and the test body runs on it.
+    let thread = std::thread::current();
+    let test = thread.name().unwrap_or("unnamed test");
+    let line = format!("SKIPPED(postgres): {}::{test}", env!("CARGO_CRATE_NAME"));
+    println!("{line} ({why})");
+    if let Ok(path) = std::env::var("RENKEI_SKIP_LOG") {
+        let mut log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .unwrap_or_else(|e| panic!("RENKEI_SKIP_LOG {path}: {e}"));
+        // One write per line: appends from parallel tests do not interleave.
+        std::io::Write::write_all(&mut log, format!("{line}\n").as_bytes())
+            .expect("write RENKEI_SKIP_LOG");
+    }
+}
+
 async fn open(b: Backend) -> Option<TestStore> {
     let dir = tempfile::tempdir().unwrap();
     let url = match b {
@@ -40,7 +61,7 @@ async fn open(b: Backend) -> Option<TestStore> {
                         std::env::var("CI").as_deref() != Ok("true"),
                         "CI=true but PostgreSQL is not reachable at {admin}: {e}"
                     );
-                    println!("SKIPPED: PostgreSQL not reachable at {admin} ({e})");
+                    report_postgres_skip(&format!("PostgreSQL not reachable at {admin}: {e}"));
                     return None;
                 }
             };
@@ -313,6 +334,10 @@ macro_rules! on_both_backends {
         }
     };
 }
+
+// Lanes: leases, queue reads and attempt outcomes; reads and keys per tenant.
+mod lanes;
+mod tenants_and_keys;
 
 on_both_backends!(
     chunked_write_releases_everything,

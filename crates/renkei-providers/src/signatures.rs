@@ -175,11 +175,14 @@ pub fn verify_chatwork(
     let sig = match header {
         Some(h) => decode_b64_signature(h, "X-ChatWorkWebhookSignature")?,
         None => {
+            // Spaces back to `+` before trimming: a signature that starts or ends with `+`
+            // arrives with a space there, which trimming would drop.
+            let restored = query_signature.map(|q| q.replace(' ', "+"));
             let q = present(
-                query_signature,
+                restored.as_deref(),
                 "X-ChatWorkWebhookSignature (or chatwork_webhook_signature)",
             )?;
-            decode_b64_signature(&q.replace(' ', "+"), "chatwork_webhook_signature")?
+            decode_b64_signature(q, "chatwork_webhook_signature")?
         }
     };
     verify_tag(&key, &[body], &sig)

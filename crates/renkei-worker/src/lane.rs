@@ -175,9 +175,9 @@ impl Lane {
                 Fetch::New => lane.fetch_new().await?,
                 Fetch::Nothing => {}
             }
-            // A crash repeats what was sent but not committed: keep that to the lane's
-            // concurrency. At the cap, commit now instead of at the flush deadline.
-            if lane.uncommitted.len() >= cfg.lane_concurrency && !lane.results.is_empty() {
+            // A crash repeats what was sent but not committed: at most one commit batch plus
+            // what is in flight (`WorkerConfig::max_uncommitted`). At the cap, commit now.
+            if lane.uncommitted.len() >= cfg.max_uncommitted() && !lane.results.is_empty() {
                 lane.flush().await?;
             }
             let next_due = lane.start_sends(&mut in_flight, cfg.lane_concurrency);
@@ -289,8 +289,14 @@ impl Lane {
             room: &d.room,
             next_attempt_at: d.next_attempt_at,
         });
-        // Sent and not yet committed, whether still in flight or answered, counts.
-        let capacity = max.saturating_sub(self.uncommitted.len());
+        // At most `max` in flight, and at most `max_uncommitted` sent but not committed
+        // (in flight, or answered and waiting for the batch commit).
+        let capacity = max.saturating_sub(in_flight.len()).min(
+            self.dispatcher
+                .config
+                .max_uncommitted()
+                .saturating_sub(self.uncommitted.len()),
+        );
         let (to_start, next) = self.pacing.pick(queued, capacity, Instant::now(), now_ms());
         for id in to_start {
             let d = self.queue.remove(&id).expect("queued");
@@ -416,7 +422,7 @@ impl Lane {
             error,
             completion,
         });
-        if self.results.len() >= 256 {
+        if self.results.len() >= crate::COMMIT_BATCH {
             self.flush().await?;
         }
         if broken {

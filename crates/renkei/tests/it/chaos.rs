@@ -110,10 +110,10 @@ async fn chaos(backend: Backend, nodes: usize, kills: usize) {
     let settled = verdict::settle_all(&base, &key, &accepted.ids).await;
 
     // A kill repeats only sends whose outcome was not yet committed. A lane keeps at most
-    // `lane_concurrency` of those (in flight, or answered and waiting for the batch commit;
+    // `max_uncommitted` of those (in flight, or answered and waiting for the batch commit;
     // see `Lane::start_sends`), and each connection has one lane, on one node: each kill
     // can repeat at most that many Chatwork posts.
-    let per_kill = renkei_worker::WorkerConfig::default().lane_concurrency;
+    let per_kill = renkei_worker::WorkerConfig::default().max_uncommitted();
     let tally = verdict::check(&fakes, &settled, line_connection, kills * per_kill);
     let progressed = received_at_kill.windows(2).filter(|w| w[1] > w[0]).count();
     eprintln!(

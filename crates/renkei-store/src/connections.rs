@@ -7,6 +7,7 @@ use sqlx::any::AnyRow;
 use sqlx::Row;
 
 use crate::directory::owner_from;
+use crate::settle::DeadConnection;
 use crate::{now_ms, Result, Store, StoreError};
 pub use renkei_core::model::Owner;
 
@@ -183,11 +184,15 @@ impl Store {
         if done.rows_affected() == 0 {
             return Ok(None);
         }
+        // The same settlement intake and lanes give a deleted connection's deliveries.
+        let why = DeadConnection::from_state(Some("deleted"), None).expect("deleted is dead");
         let cancelled = sqlx::query(
-            "UPDATE deliveries SET status = 'cancelled', reason_code = 'connection_deleted', \
-             reason = 'the connection was deleted before this could be sent', updated_at = $1 \
-             WHERE connection_id = $2 AND status = 'pending'",
+            "UPDATE deliveries SET status = $1, reason_code = $2, reason = $3, updated_at = $4 \
+             WHERE connection_id = $5 AND status = 'pending'",
         )
+        .bind(why.status)
+        .bind(why.code)
+        .bind(&why.reason)
         .bind(now)
         .bind(id)
         .execute(&mut *tx)

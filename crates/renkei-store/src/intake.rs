@@ -64,6 +64,16 @@ enum Phase {
     Staged,
 }
 
+impl Phase {
+    /// The status a live connection's delivery is written with.
+    fn status(self) -> &'static str {
+        match self {
+            Phase::Direct => "pending",
+            Phase::Staged => "staged",
+        }
+    }
+}
+
 impl NewEvent {
     fn connections(&self) -> impl Iterator<Item = i64> + '_ {
         self.planned.iter().filter_map(|p| match p.outcome {
@@ -382,33 +392,18 @@ async fn insert_deliveries(
                     room,
                     mentions,
                 } => {
-                    let mentions = serde_json::to_string(mentions).expect("serialisable");
-                    match (dead.get(connection_id), phase) {
-                        (Some(why), _) => (
-                            Some(*connection_id),
-                            Some(room.clone()),
-                            mentions,
-                            why.status,
-                            Some(why.code),
-                            Some(why.reason.clone()),
-                        ),
-                        (None, Phase::Direct) => (
-                            Some(*connection_id),
-                            Some(room.clone()),
-                            mentions,
-                            "pending",
-                            None,
-                            None,
-                        ),
-                        (None, Phase::Staged) => (
-                            Some(*connection_id),
-                            Some(room.clone()),
-                            mentions,
-                            "staged",
-                            None,
-                            None,
-                        ),
-                    }
+                    let (status, code, reason) = match dead.get(connection_id) {
+                        Some(why) => (why.status, Some(why.code), Some(why.reason.clone())),
+                        None => (phase.status(), None, None),
+                    };
+                    (
+                        Some(*connection_id),
+                        Some(room.clone()),
+                        serde_json::to_string(mentions).expect("serialisable"),
+                        status,
+                        code,
+                        reason,
+                    )
                 }
                 Outcome::Skip { code } => (
                     None,

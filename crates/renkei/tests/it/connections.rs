@@ -75,10 +75,7 @@ async fn secrets_are_encrypted_at_rest(b: Backend) {
     };
     app.connect("plain-text-token-abcdef", 7, json!({"tenant": true}), None)
         .await;
-    sqlx::any::install_default_drivers();
-    let pool = sqlx::AnyPool::connect(app.settings.database_url.as_deref().unwrap())
-        .await
-        .unwrap();
+    let pool = app.raw_pool().await;
     let row = sqlx::query("SELECT secret, secret_hint FROM connections")
         .fetch_one(&pool)
         .await

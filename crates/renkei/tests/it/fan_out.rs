@@ -48,10 +48,7 @@ async fn large_fan_out_lets_other_tenants_through_and_pages(b: Backend) {
     let Some(app) = TestApp::spawn(b).await else {
         return;
     };
-    sqlx::any::install_default_drivers();
-    let pool = AnyPool::connect(app.settings.database_url.as_deref().unwrap())
-        .await
-        .unwrap();
+    let pool = app.raw_pool().await;
     let (status, _) = app.put("/api/v1/groups/all", json!({"name": "全社"})).await;
     assert!(status.is_success());
     let tenant = ids(&pool, "SELECT id FROM tenants").await[0];
@@ -157,10 +154,7 @@ async fn too_many_recipients_are_refused_up_front(b: Backend) {
     let Some(app) = TestApp::spawn_with(b, |s| s.max_deliveries_per_request = 40).await else {
         return;
     };
-    sqlx::any::install_default_drivers();
-    let pool = AnyPool::connect(app.settings.database_url.as_deref().unwrap())
-        .await
-        .unwrap();
+    let pool = app.raw_pool().await;
     app.put("/api/v1/groups/all", json!({"name": "全社"})).await;
     let tenant = ids(&pool, "SELECT id FROM tenants").await[0];
     let group = ids(&pool, "SELECT id FROM tenant_groups").await[0];

@@ -154,6 +154,15 @@ impl TestApp {
         self.node.as_ref().expect("node running")
     }
 
+    /// A pool of the test's own on the node's database: to read what the API does not
+    /// show, or to put it into states only a crash or a race produces.
+    pub async fn raw_pool(&self) -> sqlx::AnyPool {
+        sqlx::any::install_default_drivers();
+        sqlx::AnyPool::connect(self.settings.database_url.as_deref().expect("database URL"))
+            .await
+            .expect("connect to the test database")
+    }
+
     pub fn fake(&self) -> &FakeChatwork {
         &self.fake.fake
     }

@@ -9,7 +9,6 @@ use renkei_core::model::Provider;
 use renkei_core::routing::{Outcome, Planned};
 use renkei_store::events::NewEvent;
 use serde_json::json;
-use sqlx::AnyPool;
 
 use crate::helpers::{delivery_for, eventually, my_chat, Backend, TestApp};
 
@@ -46,10 +45,7 @@ async fn connection_dying_between_routing_and_intake_strands_nothing(b: Backend)
     };
     let store = app.node().store.clone();
     let tenant_id: i64 = {
-        sqlx::any::install_default_drivers();
-        let pool = AnyPool::connect(app.settings.database_url.as_deref().unwrap())
-            .await
-            .unwrap();
+        let pool = app.raw_pool().await;
         sqlx::query_scalar("SELECT id FROM tenants")
             .fetch_one(&pool)
             .await
@@ -121,10 +117,7 @@ async fn lane_settles_what_a_dead_connection_left_pending(b: Backend) {
     app.settled(id).await;
     app.delete(&format!("/api/v1/connections/{conn_id}")).await;
     // The state the race left: pending, for a connection that is gone.
-    sqlx::any::install_default_drivers();
-    let pool = AnyPool::connect(app.settings.database_url.as_deref().unwrap())
-        .await
-        .unwrap();
+    let pool = app.raw_pool().await;
     sqlx::query("UPDATE deliveries SET status = 'pending', reason_code = NULL, reason = NULL")
         .execute(&pool)
         .await
@@ -146,10 +139,7 @@ async fn dispatcher_backs_off_a_lane_that_cannot_run(b: Backend) {
         .connect("office", 10, json!({"tenant": true}), None)
         .await;
     let conn_id = conn["id"].as_i64().unwrap();
-    sqlx::any::install_default_drivers();
-    let pool = AnyPool::connect(app.settings.database_url.as_deref().unwrap())
-        .await
-        .unwrap();
+    let pool = app.raw_pool().await;
     let id = app
         .send(json!({"type": "t", "to": {"tenant": true}, "title": "nowhere to go"}))
         .await;

@@ -24,10 +24,7 @@ async fn a_second_node_on_one_sqlite_database_refuses_to_start_and_takes_nothing
         app.send(json!({"type": "t", "to": {"tenant": true}, "title": format!("n{i}")}))
             .await;
     }
-    sqlx::any::install_default_drivers();
-    let pool = sqlx::AnyPool::connect(app.settings.database_url.as_deref().unwrap())
-        .await
-        .unwrap();
+    let pool = app.raw_pool().await;
     let lease_of = async || -> Option<String> {
         sqlx::query("SELECT node_id FROM lane_leases")
             .fetch_optional(&pool)

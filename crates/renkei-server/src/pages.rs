@@ -58,7 +58,7 @@ pub fn lang_page(lang: Lang, status: StatusCode, title: &str, body_html: &str) -
          <style>body{{font-family:system-ui,sans-serif;max-width:36rem;margin:3rem auto;padding:0 1rem;color:#222}}\
          h1{{font-size:1.4rem}}p{{line-height:1.6}}.notice{{border:1px solid #ddd;border-radius:.4rem;padding:0 1rem;margin:1rem 0}}\
          .notice h2{{font-size:1.1rem}}.muted{{color:#666;font-size:.9rem}}button{{font-size:1rem;padding:.6rem 1.4rem;border:0;\
-         border-radius:.4rem;background:#06c755;color:#fff;cursor:pointer}}nav{{text-align:right;font-size:.9rem}}</style></head>\
+         border-radius:.4rem;background:#047a35;color:#fff;cursor:pointer}}nav{{text-align:right;font-size:.9rem}}</style></head>\
          <body><nav><a href=\"?lang={other_code}\" lang=\"{other_code}\">{switch}</a></nav><h1>{title}</h1>{body_html}</body></html>",
         code = lang.code(),
         other_code = other.code(),

@@ -13,6 +13,7 @@ pub mod links;
 pub mod metrics;
 pub mod preview;
 pub mod providers;
+pub mod web_links;
 
 use axum::http::StatusCode;
 use axum::response::IntoResponse;

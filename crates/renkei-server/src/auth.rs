@@ -48,9 +48,16 @@ impl FromRequestParts<AppState> for Auth {
         {
             return Err(too_many_failures(wait));
         }
-        // Keys never change once issued, so a resolved key can be cached for the process.
+        // A checked key is trusted for a few seconds without asking the database again; a
+        // rotated key (`renkei tenant rotate-key`, possibly on another node) stops within that.
         let hash = renkei_store::tenants::hash_api_key(key);
-        if let Some(t) = state.tenants.lock().get(&hash) {
+        let fresh = Duration::from_millis(renkei_store::tenants::API_KEY_CACHE_MS);
+        if let Some((t, _)) = state
+            .tenants
+            .lock()
+            .get(&hash)
+            .filter(|(_, checked)| checked.elapsed() < fresh)
+        {
             return Ok(Auth(t.clone()));
         }
         let Some(tenant) = state.store.tenant_by_api_key(key).await? else {
@@ -67,7 +74,11 @@ impl FromRequestParts<AppState> for Auth {
             ));
         };
         let tenant = Arc::new(tenant);
-        state.tenants.lock().insert(hash, tenant.clone());
+        let mut cache = state.tenants.lock();
+        // Keys that were rotated away would otherwise stay in the map for good.
+        cache.retain(|_, (_, checked)| checked.elapsed() < fresh);
+        cache.insert(hash, (tenant.clone(), Instant::now()));
+        drop(cache);
         Ok(Auth(tenant))
     }
 }

@@ -115,3 +115,41 @@ impl<T: serde::Serialize> IntoResponse for ApiJson<T> {
         Json(self.0).into_response()
     }
 }
+
+/// A JSON body that may be left out entirely (then `T::default()`): for calls whose every
+/// field is optional, such as minting a sign-in link.
+#[derive(Debug, Clone, Default)]
+pub struct JsonOrEmpty<T>(pub T);
+
+impl<S, T> axum::extract::FromRequest<S> for JsonOrEmpty<T>
+where
+    S: Send + Sync,
+    T: serde::de::DeserializeOwned + Default,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, ApiError> {
+        let bytes = axum::body::Bytes::from_request(req, state)
+            .await
+            .map_err(|r| {
+                if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    crate::http_errors::body_too_large()
+                } else {
+                    ApiError::new(StatusCode::BAD_REQUEST, "invalid_body", r.body_text())
+                }
+            })?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(JsonOrEmpty(T::default()));
+        }
+        serde_json::from_slice(&bytes)
+            .map(JsonOrEmpty)
+            .map_err(|e| {
+                let code = if e.is_syntax() || e.is_eof() {
+                    "invalid_json"
+                } else {
+                    "invalid_body"
+                };
+                ApiError::unprocessable(code, format!("the JSON body could not be read: {e}"))
+            })
+    }
+}

@@ -4,6 +4,7 @@
 pub mod api;
 pub mod auth;
 pub mod auth_throttle;
+pub mod console;
 pub mod error;
 pub mod flows;
 pub mod http_errors;
@@ -24,6 +25,9 @@ use renkei_store::Store;
 use renkei_worker::Dispatcher;
 use tower_http::trace::TraceLayer;
 
+/// API keys (by hash) → their tenant, with when the key was last checked.
+pub(crate) type KeyCache = HashMap<String, (Arc<Tenant>, std::time::Instant)>;
+
 /// Everything a request handler needs.
 #[derive(Clone)]
 pub struct AppState {
@@ -37,7 +41,8 @@ pub struct AppState {
     pub intake: intake::Intake,
     /// Verifies confirmation links (the worker signs them with the same key).
     pub links: renkei_store::links::LinkSigner,
-    pub(crate) tenants: Arc<Mutex<HashMap<String, Arc<Tenant>>>>,
+    /// API keys checked lately (by hash), with when.
+    pub(crate) tenants: Arc<Mutex<KeyCache>>,
     /// The most deliveries one request (an event, or a whole batch) may make.
     pub max_deliveries: usize,
     /// When set, `GET /metrics` asks for it as a Bearer token.
@@ -147,6 +152,7 @@ pub fn router(state: AppState) -> Router {
             post(flows::line_link::create_page),
         )
         .route("/providers", get(api::providers::list))
+        .route("/console-links", post(api::web_links::console_link))
         .route("/events", post(api::events::create))
         .route("/events/batch", post(api::events::create_batch))
         .route("/events/{id}", get(api::events::show))
@@ -171,6 +177,7 @@ pub fn router(state: AppState) -> Router {
             get(flows::chatwork_oauth::callback),
         )
         .nest("/api/v1", v1)
+        .merge(console::routes())
         // Body extractors enforce this limit (413 through `ApiError`); a layer that cut the
         // body stream instead surfaced as 422 or plain text.
         .layer(DefaultBodyLimit::max(http_errors::MAX_BODY_BYTES))
@@ -186,7 +193,7 @@ fn request_span(req: &axum::http::Request<axum::body::Body>) -> tracing::Span {
 }
 
 fn loggable_path(path: &str) -> String {
-    for prefix in ["/c/", "/link/line/"] {
+    for prefix in ["/c/", "/link/line/", "/enter/"] {
         if let Some(rest) = path.strip_prefix(prefix) {
             let tail = if rest == "callback" { rest } else { "…" };
             return format!("{prefix}{tail}");

@@ -47,6 +47,7 @@ use crate::api;
         api::inbound::followers,
         crate::flows::line_link::create_page,
         api::providers::list,
+        api::web_links::console_link,
     ),
     modifiers(&BearerAuth),
     security(("api_key" = []))

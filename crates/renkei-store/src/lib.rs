@@ -7,6 +7,7 @@
 //! another's objects.
 
 pub mod absences;
+pub mod audit;
 pub mod confirmations;
 pub mod connections;
 pub mod directory;
@@ -15,11 +16,13 @@ pub mod exclusive;
 pub mod flows;
 pub mod intake;
 pub mod links;
+pub mod overview;
 pub mod queue;
 pub mod secrets;
 pub mod settle;
 pub mod signals;
 pub mod tenants;
+pub mod web;
 
 use std::str::FromStr;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};

@@ -85,3 +85,76 @@ impl Store {
         Ok(())
     }
 }
+
+impl Store {
+    pub async fn tenant(&self, id: i64) -> Result<Option<Tenant>> {
+        let row = sqlx::query("SELECT id, name, created_at FROM tenants WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.read)
+            .await?;
+        row.map(|r| {
+            Ok(Tenant {
+                id: r.try_get(0)?,
+                name: r.try_get(1)?,
+                created_at: r.try_get(2)?,
+            })
+        })
+        .transpose()
+    }
+
+    pub async fn tenants(&self) -> Result<Vec<Tenant>> {
+        let rows = sqlx::query("SELECT id, name, created_at FROM tenants ORDER BY id")
+            .fetch_all(&self.read)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Tenant {
+                    id: r.try_get(0)?,
+                    name: r.try_get(1)?,
+                    created_at: r.try_get(2)?,
+                })
+            })
+            .collect()
+    }
+
+    pub async fn tenant_count(&self) -> Result<i64> {
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM tenants")
+            .fetch_one(&self.read)
+            .await?)
+    }
+
+    /// Gives the tenant a new API key and retires the old one at once; returns the new key
+    /// (`None`: no such tenant). Nodes that cached the old key drop it within
+    /// [`API_KEY_CACHE_MS`].
+    pub async fn rotate_api_key(&self, id: i64) -> Result<Option<String>> {
+        let key = new_api_key();
+        let done = sqlx::query("UPDATE tenants SET api_key_hash = $1 WHERE id = $2")
+            .bind(hash_api_key(&key))
+            .bind(id)
+            .execute(&self.write)
+            .await?;
+        Ok((done.rows_affected() == 1).then_some(key))
+    }
+}
+
+/// How long a node may keep trusting an API key it checked (a rotated key stops working
+/// everywhere within this time).
+pub const API_KEY_CACHE_MS: u64 = 10_000;
+
+/// A tenant's own settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TenantSettings {
+    pub confirmation_link_ttl_days: Option<i64>,
+    pub time_zone: String,
+    pub language: String,
+}
+
+impl Store {
+    pub async fn tenant_settings(&self, tenant: i64) -> Result<TenantSettings> {
+        Ok(TenantSettings {
+            confirmation_link_ttl_days: self.link_ttl_days(tenant).await?,
+            time_zone: "Asia/Tokyo".to_string(),
+            language: "ja".to_string(),
+        })
+    }
+}

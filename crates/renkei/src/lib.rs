@@ -4,3 +4,4 @@
 pub mod bench;
 pub mod node;
 pub mod settings;
+pub mod tenant_cli;

@@ -4,6 +4,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use renkei::node::{open_store, Node};
 use renkei::settings::Settings;
+use renkei::tenant_cli::TenantCommand;
 use tracing_subscriber::EnvFilter;
 
 #[derive(Parser)]
@@ -32,17 +33,6 @@ enum Command {
     Fake(FakeArgs),
     /// Measure intake, delivery throughput, latency and memory.
     Bench(renkei::bench::BenchArgs),
-}
-
-#[derive(Subcommand)]
-enum TenantCommand {
-    /// Create a tenant; prints `{"id", "name", "api_key"}` (the key is shown only now).
-    Create {
-        #[arg(long)]
-        name: String,
-        #[command(flatten)]
-        settings: Settings,
-    },
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -94,19 +84,7 @@ async fn main() -> anyhow::Result<()> {
             eprintln!("migrations applied to {}", redact(&settings.database_url()));
             Ok(())
         }
-        Command::Tenant {
-            command: TenantCommand::Create { name, settings },
-        } => {
-            let name = name.trim();
-            anyhow::ensure!(!name.is_empty(), "--name must not be empty");
-            let store = open_store(&settings).await?;
-            let (tenant, key) = store.create_tenant(name).await?;
-            println!(
-                "{}",
-                serde_json::json!({"id": tenant.id, "name": tenant.name, "api_key": key})
-            );
-            Ok(())
-        }
+        Command::Tenant { command } => renkei::tenant_cli::run(command).await,
         Command::Fake(args) => run_fake(args).await,
         Command::Bench(args) => renkei::bench::run(args).await,
     }
@@ -120,6 +98,11 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         node.url(),
         redact(&settings.database_url())
     );
+    if matches!(node.store().tenant_count().await, Ok(0)) {
+        tracing::info!(
+            "no tenant yet: run `renkei tenant create --name \"Your office\"` with the same data directory or database; it prints the API key and a console_url to open in a browser"
+        );
+    }
     shutdown_signal().await;
     tracing::info!("shutting down: finishing deliveries in flight");
     node.shutdown().await;

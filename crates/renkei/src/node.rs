@@ -181,6 +181,10 @@ impl Node {
         format!("http://{}", self.addr)
     }
 
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
     /// Graceful stop: no new requests, in-flight attempts finish and are recorded.
     pub async fn shutdown(mut self) {
         if let Some(tx) = self.stop_http.take() {

@@ -88,6 +88,17 @@ pub struct Settings {
 }
 
 impl Settings {
+    /// How renkei is reached from outside: `RENKEI_PUBLIC_URL`, else the listen address.
+    pub fn public_base_url(&self) -> String {
+        self.public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", self.listen))
+            .trim_end_matches('/')
+            .to_string()
+    }
+}
+
+impl Settings {
     pub fn database_url(&self) -> String {
         self.database_url
             .clone()

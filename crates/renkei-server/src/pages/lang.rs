@@ -9,11 +9,24 @@ pub enum Lang {
 
 impl Lang {
     pub fn negotiate(switch: Option<&str>, accept_language: Option<&str>) -> Lang {
-        match switch {
-            Some("ja") => return Lang::Ja,
-            Some("en") => return Lang::En,
-            _ => {}
+        if let Some(lang) = switch.and_then(Lang::parse) {
+            return lang;
         }
+        Lang::from_accept_language(accept_language).unwrap_or(Lang::Ja)
+    }
+
+    /// `ja` or `en`.
+    pub fn parse(code: &str) -> Option<Lang> {
+        match code {
+            "ja" => Some(Lang::Ja),
+            "en" => Some(Lang::En),
+            _ => None,
+        }
+    }
+
+    /// The better-weighted of Japanese and English in an `Accept-Language` header, if it
+    /// names either.
+    pub fn from_accept_language(accept_language: Option<&str>) -> Option<Lang> {
         let mut best: Option<(Lang, f32)> = None;
         for range in accept_language.unwrap_or("").split(',') {
             let mut parts = range.split(';');
@@ -33,7 +46,7 @@ impl Lang {
                 best = Some((lang, q));
             }
         }
-        best.map_or(Lang::Ja, |(lang, _)| lang)
+        best.map(|(lang, _)| lang)
     }
 
     pub fn code(self) -> &'static str {

@@ -1,0 +1,14 @@
+home-title = ホーム
+home-last-24h = 直近24時間の送信
+home-attention = 対応が必要なこと
+home-all-well = 対応が必要なことはありません。
+home-connections = 連携の状態
+home-no-connections = まだ連携しているツールがありません。
+home-connect-first = 最初の連携を設定する
+attention-broken = { $tool } との接続が切れています。設定を確認してください。
+attention-self-mention = { $name } さんの Chatwork アカウントが送信用アカウントと同じです。自分宛てのメンションでは通知バッジが付きません。
+attention-missing-identity = { $tool } のアカウントが未登録のメンバーが { $count } 人います。
+audit-title = 操作履歴
+audit-intro = 管理画面と API から行われた変更の記録です（新しい順）。
+audit-empty = まだ記録はありません。
+audit-older = さらに古い記録

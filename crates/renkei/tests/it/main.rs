@@ -10,6 +10,7 @@ mod chaos;
 mod cli;
 mod confirmation_links;
 mod connections;
+mod console;
 mod delivery;
 mod durability;
 mod fan_out;

@@ -1,0 +1,6 @@
+//! The console's pages over HTTP: getting in, sessions, CSRF, languages, and each
+//! section's forms. (The same flows run in a real browser under tests/browser/.)
+
+pub mod browser;
+
+mod sign_in;

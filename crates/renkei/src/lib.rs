@@ -2,5 +2,7 @@
 //! so that `renkei serve`, the benchmark and the integration tests start exactly the same thing.
 
 pub mod bench;
+pub mod demo;
 pub mod node;
 pub mod settings;
+pub mod signals;

@@ -11,6 +11,7 @@ mod cli;
 mod confirmation_links;
 mod connections;
 mod delivery;
+mod demo;
 mod durability;
 mod fan_out;
 mod limits;

@@ -3,8 +3,9 @@
 // process itself fails or is interrupted.
 
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -21,6 +22,7 @@ export function renkeiBinary() {
 }
 
 const running = new Set();
+const directories = new Set();
 
 /** This process's environment without any RENKEI_* setting of the developer's (a database URL
  * or public URL of theirs must not leak into a test), plus `env`; `undefined` removes a key. */
@@ -33,15 +35,25 @@ function childEnv(env) {
   return merged;
 }
 
-// Whatever happens to the test process, no server or fake outlives it.
+/** A temporary directory removed when the test process ends, whatever way it ends. */
+export function temporaryDirectory(prefix) {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  directories.add(dir);
+  return dir;
+}
+
+export function removeDirectory(dir) {
+  rmSync(dir, { recursive: true, force: true });
+  directories.delete(dir);
+}
+
+// Whatever happens to the test process, no server or fake outlives it, nor its data.
 process.on('exit', () => {
   for (const child of running) child.kill('SIGKILL');
+  for (const dir of directories) rmSync(dir, { recursive: true, force: true });
 });
 for (const signal of ['SIGINT', 'SIGTERM']) {
-  process.once(signal, () => {
-    for (const child of running) child.kill('SIGKILL');
-    process.exit(128 + (signal === 'SIGINT' ? 2 : 15));
-  });
+  process.once(signal, () => process.exit(128 + (signal === 'SIGINT' ? 2 : 15)));
 }
 
 /** The last lines a child printed, for error messages. */

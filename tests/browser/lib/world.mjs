@@ -5,14 +5,13 @@
 //   const world = await startWorld();            // in `before`
 //   await world.api('/connections', {...});      // the tenant's API key
 //   const { url } = await world.consoleLink();   // a signed-in admin's way in
+//   await world.signIn(page);                    // ... or straight into a page
 //   await world.close();                         // in `after`: kills everything, removes the dir
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { Child, renkeiBinary, run } from './processes.mjs';
+import { Child, removeDirectory, renkeiBinary, run, temporaryDirectory } from './processes.mjs';
 
 /** Every fake the binary has (`renkei fake <name>`), and the settings that point renkei at it. */
 const FAKES = {
@@ -182,6 +181,16 @@ export class World {
     return this.api('/console-links', { ttl_seconds: ttlSeconds, return_to: returnTo });
   }
 
+  /** Signs `page` in as the tenant's admin: mints a console link and opens it in the page.
+   * Resolves with the final response (after the link's redirect), which must be a 200. */
+  async signIn(page, { returnTo } = {}) {
+    const { url } = await this.consoleLink({ returnTo });
+    const response = await page.goto(url);
+    assert.ok(response, `no response for the console link ${url}`);
+    assert.equal(response.status(), 200, `the console link answered ${response.status()} at ${page.url()}`);
+    return response;
+  }
+
   /** `POST /api/v1/members/{externalId}/settings-links`: that member's own settings page. */
   memberSettingsLink(externalId, { ttlSeconds } = {}) {
     return this.api(`/members/${encodeURIComponent(externalId)}/settings-links`, { ttl_seconds: ttlSeconds });
@@ -236,7 +245,7 @@ export class World {
     for (const child of children) {
       if (!(await child.stop())) died.push(`${child.name} ${child.describeExit()}:\n${child.tail()}`);
     }
-    rmSync(this.dir, { recursive: true, force: true });
+    removeDirectory(this.dir);
     if (died.length) throw new Error(`a process of the test world died during the test:\n${died.join('\n')}`);
   }
 }
@@ -252,7 +261,7 @@ export async function startWorld({
   env = {},
 } = {}) {
   const bin = renkeiBinary();
-  const dir = mkdtempSync(join(tmpdir(), 'renkei-browser-'));
+  const dir = temporaryDirectory('renkei-browser-');
   const world = new World(dir, {});
   try {
     const providerEnv = {};

@@ -190,6 +190,8 @@ async fn run_fake(args: FakeArgs) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;
+    // The address actually bound: with `--listen 127.0.0.1:0` the caller learns the port here.
+    let listen = listener.local_addr()?;
     eprintln!(
         "fake on http://{listen}: {about}. Demo credentials are listed in the fake's documentation; request log at http://{listen}/_fake/requests"
     );

@@ -10,6 +10,7 @@ mod chaos;
 mod cli;
 mod confirmation_links;
 mod connections;
+mod console_api;
 mod delivery;
 mod durability;
 mod fan_out;

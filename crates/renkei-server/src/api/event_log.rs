@@ -89,6 +89,7 @@ pub fn filter_from(p: &EventLogParams) -> Result<EventFilter, ApiError> {
         client: nonempty(&p.client).map(Into::into),
         since: nonempty(&p.since).map(|t| rfc3339_ms("since", t)).transpose()?,
         until: nonempty(&p.until).map(|t| rfc3339_ms("until", t)).transpose()?,
+        ..EventFilter::default()
     })
 }
 

@@ -52,7 +52,7 @@ pub struct GroupOverview {
     /// Members who belong to this group directly.
     pub member_count: i64,
     /// Per provider the tenant has a connection for, or a room is set for in the chain.
-    #[schema(value_type = Object)]
+    #[schema(value_type = BTreeMap<String, EffectiveRoom>)]
     pub effective_rooms: BTreeMap<Provider, EffectiveRoom>,
 }
 

@@ -45,4 +45,33 @@ async fn settings_change_only_what_is_given(b: Backend) {
     assert_eq!((read.time_zone.as_str(), read.language.as_str(), read.link_ttl_days), ("Europe/Berlin", "en", None));
 }
 
-crate::on_both_backends!(settings_change_only_what_is_given);
+/// Every call the console makes is in the OpenAPI document.
+async fn the_console_api_is_documented(b: Backend) {
+    let Some(app) = TestApp::spawn(b).await else {
+        return;
+    };
+    let doc: serde_json::Value = reqwest::get(app.url("/api/openapi.json")).await.unwrap().json().await.unwrap();
+    for (path, methods) in [
+        ("/api/v1/clients", &["get"][..]),
+        ("/api/v1/clients/{external_id}", &["get", "put", "delete"]),
+        ("/api/v1/groups", &["get"]),
+        ("/api/v1/groups/{external_id}", &["get", "put", "delete"]),
+        ("/api/v1/members", &["get"]),
+        ("/api/v1/members/{external_id}", &["get", "put", "delete"]),
+        ("/api/v1/event-types", &["get"]),
+        ("/api/v1/event-types/{key}", &["get", "put", "delete"]),
+        ("/api/v1/events", &["get", "post"]),
+        ("/api/v1/deliveries/{id}/resend", &["post"]),
+        ("/api/v1/connections/{id}/resend-failed", &["post"]),
+        ("/api/v1/settings", &["get", "put"]),
+    ] {
+        for m in methods {
+            assert!(doc["paths"][path][m].is_object(), "OpenAPI lacks {m} {path}");
+        }
+    }
+    for schema in ["ClientPage", "GroupOverview", "EffectiveRoom", "MemberListPage", "EventPage", "Removal", "Resent", "SettingsBody"] {
+        assert!(doc["components"]["schemas"][schema].is_object(), "OpenAPI lacks schema {schema}");
+    }
+}
+
+crate::on_both_backends!(settings_change_only_what_is_given, the_console_api_is_documented);

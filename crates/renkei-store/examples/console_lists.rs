@@ -63,36 +63,147 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let end = BASE_MS + EVENTS * 30_000;
     let cases: Vec<(&str, EventFilter)> = vec![
         ("events: newest", ev(EventFilter::default())),
-        ("events: page 100", ev(EventFilter { before: Some(EVENTS - 100 * 50), ..Default::default() })),
-        ("events: status=failed", ev(EventFilter { status: Some(DeliveryStatus::Failed), ..Default::default() })),
-        ("events: status=pending", ev(EventFilter { status: Some(DeliveryStatus::Pending), ..Default::default() })),
-        ("events: status=delivered", ev(EventFilter { status: Some(DeliveryStatus::Delivered), ..Default::default() })),
-        ("events: provider=slack", ev(EventFilter { provider: Some(Provider::Slack), ..Default::default() })),
-        ("events: provider=teams (none)", ev(EventFilter { provider: Some(Provider::Teams), ..Default::default() })),
-        ("events: type=t3", ev(EventFilter { event_type: Some("t3".into()), ..Default::default() })),
-        ("events: member=m4321", ev(EventFilter { member: Some("m4321".into()), ..Default::default() })),
-        ("events: client=c42", ev(EventFilter { client: Some("c42".into()), ..Default::default() })),
-        ("events: since last hour", ev(EventFilter { since: Some(end - 3_600_000), ..Default::default() })),
-        ("events: until 15 days ago", ev(EventFilter { until: Some(end - 15 * day), ..Default::default() })),
-        ("events: one day, 15 days ago", ev(EventFilter { since: Some(end - 16 * day), until: Some(end - 15 * day), ..Default::default() })),
-        ("events: failed + type + week", ev(EventFilter { status: Some(DeliveryStatus::Failed), event_type: Some("t1".into()), since: Some(end - 7 * day), ..Default::default() })),
+        (
+            "events: page 100",
+            ev(EventFilter {
+                before: Some(EVENTS - 100 * 50),
+                ..Default::default()
+            }),
+        ),
+        (
+            "events: status=failed",
+            ev(EventFilter {
+                status: Some(DeliveryStatus::Failed),
+                ..Default::default()
+            }),
+        ),
+        (
+            "events: status=pending",
+            ev(EventFilter {
+                status: Some(DeliveryStatus::Pending),
+                ..Default::default()
+            }),
+        ),
+        (
+            "events: status=delivered",
+            ev(EventFilter {
+                status: Some(DeliveryStatus::Delivered),
+                ..Default::default()
+            }),
+        ),
+        (
+            "events: provider=slack",
+            ev(EventFilter {
+                provider: Some(Provider::Slack),
+                ..Default::default()
+            }),
+        ),
+        (
+            "events: provider=teams (none)",
+            ev(EventFilter {
+                provider: Some(Provider::Teams),
+                ..Default::default()
+            }),
+        ),
+        (
+            "events: type=t3",
+            ev(EventFilter {
+                event_type: Some("t3".into()),
+                ..Default::default()
+            }),
+        ),
+        (
+            "events: member=m4321",
+            ev(EventFilter {
+                member: Some("m4321".into()),
+                ..Default::default()
+            }),
+        ),
+        (
+            "events: client=c42",
+            ev(EventFilter {
+                client: Some("c42".into()),
+                ..Default::default()
+            }),
+        ),
+        (
+            "events: since last hour",
+            ev(EventFilter {
+                since: Some(end - 3_600_000),
+                ..Default::default()
+            }),
+        ),
+        (
+            "events: until 15 days ago",
+            ev(EventFilter {
+                until: Some(end - 15 * day),
+                ..Default::default()
+            }),
+        ),
+        (
+            "events: one day, 15 days ago",
+            ev(EventFilter {
+                since: Some(end - 16 * day),
+                until: Some(end - 15 * day),
+                ..Default::default()
+            }),
+        ),
+        (
+            "events: failed + type + week",
+            ev(EventFilter {
+                status: Some(DeliveryStatus::Failed),
+                event_type: Some("t1".into()),
+                since: Some(end - 7 * day),
+                ..Default::default()
+            }),
+        ),
     ];
     for (name, f) in cases {
         report(name, || store.event_page(t, &f)).await?;
     }
-    report("members: first page", || store.member_page(t, MemberFilter::default(), page)).await?;
+    report("members: first page", || {
+        store.member_page(t, MemberFilter::default(), page)
+    })
+    .await?;
     report("members: q=yamada 12", || {
-        store.member_page(t, MemberFilter { q: Some("山田 12"), ..Default::default() }, page)
+        store.member_page(
+            t,
+            MemberFilter {
+                q: Some("山田 12"),
+                ..Default::default()
+            },
+            page,
+        )
     })
     .await?;
     report("members: missing chatwork", || {
-        store.member_page(t, MemberFilter { missing_identity: Some(Provider::Chatwork), ..Default::default() }, page)
+        store.member_page(
+            t,
+            MemberFilter {
+                missing_identity: Some(Provider::Chatwork),
+                ..Default::default()
+            },
+            page,
+        )
     })
     .await?;
     let g = store.group_row_id(t, "g7").await?;
-    report("members: group=g7", || store.member_page(t, MemberFilter { group: g, ..Default::default() }, page)).await?;
+    report("members: group=g7", || {
+        store.member_page(
+            t,
+            MemberFilter {
+                group: g,
+                ..Default::default()
+            },
+            page,
+        )
+    })
+    .await?;
     report("clients: first page", || store.client_page(t, None, page)).await?;
-    report("groups: all with effective rooms", || store.group_overviews(t)).await?;
+    report("groups: all with effective rooms", || {
+        store.group_overviews(t)
+    })
+    .await?;
     Ok(())
 }
 
@@ -110,14 +221,20 @@ where
     }
     took.sort();
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
-    println!("{name:<34} median {:>7.2} ms   max {:>7.2} ms", ms(took[RUNS / 2]), ms(took[RUNS - 1]));
+    println!(
+        "{name:<34} median {:>7.2} ms   max {:>7.2} ms",
+        ms(took[RUNS / 2]),
+        ms(took[RUNS - 1])
+    );
     Ok(())
 }
 
 async fn fresh_postgres(admin: &str) -> Result<String, Box<dyn std::error::Error>> {
     let mut conn = sqlx::PgConnection::connect(admin).await?;
     let name = format!("renkei_console_{:08x}", rand::random::<u32>());
-    sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut conn).await?;
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut conn)
+        .await?;
     let base = admin.rsplit_once('/').map_or(admin, |(b, _)| b);
     Ok(format!("{base}/{name}"))
 }
@@ -132,33 +249,81 @@ async fn fill(pool: &AnyPool, tenant: i64) -> Result<(), Box<dyn std::error::Err
         .bind(tenant).bind(now).execute(&mut *tx).await?;
     let mut rows = Vec::new();
     for c in 0..CLIENTS {
-        rows.push(format!("({tenant}, 'c{c}', 'Client {c}', '{{\"chatwork\":\"{}\"}}', {now}, {now})", 1000 + c));
+        rows.push(format!(
+            "({tenant}, 'c{c}', 'Client {c}', '{{\"chatwork\":\"{}\"}}', {now}, {now})",
+            1000 + c
+        ));
     }
-    insert(&mut tx, "clients (tenant_id, external_id, name, rooms, created_at, updated_at)", &rows).await?;
+    insert(
+        &mut tx,
+        "clients (tenant_id, external_id, name, rooms, created_at, updated_at)",
+        &rows,
+    )
+    .await?;
     rows.clear();
     for g in 0..GROUPS {
-        let room = if g % 3 == 0 { format!("{{\"chatwork\":\"{}\"}}", 2000 + g) } else { "{}".into() };
-        rows.push(format!("({tenant}, 'g{g}', '部署 {g}', '{room}', {now}, {now})"));
+        let room = if g % 3 == 0 {
+            format!("{{\"chatwork\":\"{}\"}}", 2000 + g)
+        } else {
+            "{}".into()
+        };
+        rows.push(format!(
+            "({tenant}, 'g{g}', '部署 {g}', '{room}', {now}, {now})"
+        ));
     }
-    insert(&mut tx, "tenant_groups (tenant_id, external_id, name, rooms, created_at, updated_at)", &rows).await?;
+    insert(
+        &mut tx,
+        "tenant_groups (tenant_id, external_id, name, rooms, created_at, updated_at)",
+        &rows,
+    )
+    .await?;
     // A tree: every group below the one a tenth its number.
     sqlx::query("UPDATE tenant_groups SET parent_id = (SELECT p.id FROM tenant_groups p WHERE p.tenant_id = tenant_groups.tenant_id AND p.external_id = 'g' || CAST(CAST(SUBSTR(tenant_groups.external_id, 2) AS INTEGER) / 10 AS TEXT)) WHERE tenant_id = $1 AND external_id <> 'g0' AND CAST(SUBSTR(external_id, 2) AS INTEGER) >= 10")
         .bind(tenant).execute(&mut *tx).await?;
-    let first_client: i64 = sqlx::query_scalar("SELECT MIN(id) FROM clients WHERE tenant_id = $1").bind(tenant).fetch_one(&mut *tx).await?;
-    let first_group: i64 = sqlx::query_scalar("SELECT MIN(id) FROM tenant_groups WHERE tenant_id = $1").bind(tenant).fetch_one(&mut *tx).await?;
+    let first_client: i64 = sqlx::query_scalar("SELECT MIN(id) FROM clients WHERE tenant_id = $1")
+        .bind(tenant)
+        .fetch_one(&mut *tx)
+        .await?;
+    let first_group: i64 =
+        sqlx::query_scalar("SELECT MIN(id) FROM tenant_groups WHERE tenant_id = $1")
+            .bind(tenant)
+            .fetch_one(&mut *tx)
+            .await?;
     rows.clear();
     for m in 0..MEMBERS {
-        let ids = if m % 10 < 7 { format!("{{\"chatwork\":\"{}\"}}", 100_000 + m) } else { "{}".into() };
-        let client = if m % 3 == 0 { (first_client + m % CLIENTS).to_string() } else { "NULL".into() };
-        rows.push(format!("({tenant}, 'm{m}', '山田 {m}', 'm{m}@example.jp', {client}, '{ids}', {now}, {now})"));
+        let ids = if m % 10 < 7 {
+            format!("{{\"chatwork\":\"{}\"}}", 100_000 + m)
+        } else {
+            "{}".into()
+        };
+        let client = if m % 3 == 0 {
+            (first_client + m % CLIENTS).to_string()
+        } else {
+            "NULL".into()
+        };
+        rows.push(format!(
+            "({tenant}, 'm{m}', '山田 {m}', 'm{m}@example.jp', {client}, '{ids}', {now}, {now})"
+        ));
     }
     insert(&mut tx, "members (tenant_id, external_id, name, email, client_id, identities, created_at, updated_at)", &rows).await?;
-    let first_member: i64 = sqlx::query_scalar("SELECT MIN(id) FROM members WHERE tenant_id = $1").bind(tenant).fetch_one(&mut *tx).await?;
+    let first_member: i64 = sqlx::query_scalar("SELECT MIN(id) FROM members WHERE tenant_id = $1")
+        .bind(tenant)
+        .fetch_one(&mut *tx)
+        .await?;
     rows.clear();
     for m in 0..MEMBERS {
-        rows.push(format!("({}, {}, 0)", first_member + m, first_group + m % GROUPS));
+        rows.push(format!(
+            "({}, {}, 0)",
+            first_member + m,
+            first_group + m % GROUPS
+        ));
     }
-    insert(&mut tx, "member_groups (member_id, group_id, position)", &rows).await?;
+    insert(
+        &mut tx,
+        "member_groups (member_id, group_id, position)",
+        &rows,
+    )
+    .await?;
     tx.commit().await?;
 
     // Events: one every 30 s; 1 to 3 deliveries each, mostly delivered.
@@ -168,7 +333,10 @@ async fn fill(pool: &AnyPool, tenant: i64) -> Result<(), Box<dyn std::error::Err
         let mut deliveries = Vec::new();
         for i in chunk * 2_000..(chunk + 1) * 2_000 {
             let at = now + i * 30_000;
-            events.push(format!("({tenant}, 't{}', '{{}}', 'notice {i}', '', {at})", i % 7));
+            events.push(format!(
+                "({tenant}, 't{}', '{{}}', 'notice {i}', '', {at})",
+                i % 7
+            ));
             let n = 1 + i % 3;
             for k in 0..n {
                 let target = match (i + k) % 3 {
@@ -182,18 +350,40 @@ async fn fill(pool: &AnyPool, tenant: i64) -> Result<(), Box<dyn std::error::Err
                     15 => "pending",
                     _ => "delivered",
                 };
-                let provider = if (i + k) % 50 == 0 { "slack" } else { "chatwork" };
+                let provider = if (i + k) % 50 == 0 {
+                    "slack"
+                } else {
+                    "chatwork"
+                };
                 deliveries.push((i, format!("'{target}', '{provider}', '{status}', {at}")));
             }
         }
-        insert(&mut tx, "events (tenant_id, type, targets, title, body, created_at)", &events).await?;
-        let first_event: i64 = sqlx::query_scalar("SELECT MAX(id) FROM events").fetch_one(&mut *tx).await?;
+        insert(
+            &mut tx,
+            "events (tenant_id, type, targets, title, body, created_at)",
+            &events,
+        )
+        .await?;
+        let first_event: i64 = sqlx::query_scalar("SELECT MAX(id) FROM events")
+            .fetch_one(&mut *tx)
+            .await?;
         let first_event = first_event - 1_999;
         let rows: Vec<String> = deliveries
             .iter()
-            .map(|(i, rest)| format!("({tenant}, {}, {rest}, {rest_at})", first_event + i - chunk * 2_000, rest_at = now))
+            .map(|(i, rest)| {
+                format!(
+                    "({tenant}, {}, {rest}, {rest_at})",
+                    first_event + i - chunk * 2_000,
+                    rest_at = now
+                )
+            })
             .collect();
-        insert(&mut tx, "deliveries (tenant_id, event_id, target, provider, status, created_at, updated_at)", &rows).await?;
+        insert(
+            &mut tx,
+            "deliveries (tenant_id, event_id, target, provider, status, created_at, updated_at)",
+            &rows,
+        )
+        .await?;
         tx.commit().await?;
     }
     // Fan-outs: a notice to every member, spread over the month.
@@ -203,15 +393,29 @@ async fn fill(pool: &AnyPool, tenant: i64) -> Result<(), Box<dyn std::error::Err
         let id: i64 = sqlx::query_scalar("INSERT INTO events (tenant_id, type, targets, title, body, created_at) VALUES ($1, 'all', '{}', 'to everyone', '', $2) RETURNING id")
             .bind(tenant).bind(at).fetch_one(&mut *tx).await?;
         let rows: Vec<String> = (0..MEMBERS)
-            .map(|m| format!("({tenant}, {id}, 'member:m{m}', 'chatwork', '{}', {at}, {at})", if m % 500 == 0 { "failed" } else { "delivered" }))
+            .map(|m| {
+                format!(
+                    "({tenant}, {id}, 'member:m{m}', 'chatwork', '{}', {at}, {at})",
+                    if m % 500 == 0 { "failed" } else { "delivered" }
+                )
+            })
             .collect();
-        insert(&mut tx, "deliveries (tenant_id, event_id, target, provider, status, created_at, updated_at)", &rows).await?;
+        insert(
+            &mut tx,
+            "deliveries (tenant_id, event_id, target, provider, status, created_at, updated_at)",
+            &rows,
+        )
+        .await?;
         tx.commit().await?;
     }
     Ok(())
 }
 
-async fn insert(tx: &mut sqlx::AnyConnection, into: &str, rows: &[String]) -> Result<(), sqlx::Error> {
+async fn insert(
+    tx: &mut sqlx::AnyConnection,
+    into: &str,
+    rows: &[String],
+) -> Result<(), sqlx::Error> {
     for chunk in rows.chunks(1_000) {
         sqlx::query(&format!("INSERT INTO {into} VALUES {}", chunk.join(",")))
             .execute(&mut *tx)

@@ -186,7 +186,9 @@ impl Store {
         }
         for r in q.fetch_all(&self.read).await? {
             if let Some(&i) = index.get(&r.try_get::<i64, _>(0)?) {
-                items[i].delivery_counts.insert(r.try_get(1)?, r.try_get(2)?);
+                items[i]
+                    .delivery_counts
+                    .insert(r.try_get(1)?, r.try_get(2)?);
             }
         }
         for e in items.iter_mut() {
@@ -232,7 +234,9 @@ impl Store {
             }
             event_conditions(&mut sql, f);
             let n = sql.int(n);
-            sql.push(&format!(" GROUP BY d.event_id ORDER BY d.event_id DESC LIMIT {n}"));
+            sql.push(&format!(
+                " GROUP BY d.event_id ORDER BY d.event_id DESC LIMIT {n}"
+            ));
         } else {
             sql = Sql::new("SELECT e.id FROM events e WHERE e.tenant_id = ");
             let t = sql.int(tenant);
@@ -255,7 +259,10 @@ impl Store {
             sql.push(&format!(" ORDER BY e.id DESC LIMIT {n}"));
         }
         let rows = sql.query().fetch_all(&self.read).await?;
-        let ids = rows.iter().map(|r| r.try_get(0)).collect::<Result<_, _>>()?;
+        let ids = rows
+            .iter()
+            .map(|r| r.try_get(0))
+            .collect::<Result<_, _>>()?;
         Ok((ids, walked_to))
     }
 

@@ -160,7 +160,11 @@ fn overview(s: &Snapshot, g: &GroupView, member_count: i64) -> GroupOverview {
     children.sort();
     // Providers the tenant posts with, and those a room is set for along the chain.
     let mut providers: BTreeSet<Provider> = s.connections.iter().map(|c| c.provider).collect();
-    providers.extend(Provider::ALL.into_iter().filter(|p| group_room_holder(s, g, *p).0.is_some()));
+    providers.extend(
+        Provider::ALL
+            .into_iter()
+            .filter(|p| group_room_holder(s, g, *p).0.is_some()),
+    );
     let effective_rooms = providers
         .into_iter()
         .map(|p| (p, effective(s, g, p)))
@@ -168,7 +172,10 @@ fn overview(s: &Snapshot, g: &GroupView, member_count: i64) -> GroupOverview {
     GroupOverview {
         external_id: g.external_id.clone(),
         name: g.name.clone(),
-        parent: g.parent.and_then(|p| s.groups.get(&p)).map(|p| p.external_id.clone()),
+        parent: g
+            .parent
+            .and_then(|p| s.groups.get(&p))
+            .map(|p| p.external_id.clone()),
         rooms: g.rooms.clone(),
         children,
         member_count,
@@ -192,7 +199,11 @@ fn effective(s: &Snapshot, g: &GroupView, provider: Provider) -> EffectiveRoom {
         return match found {
             Some((room, holder)) => EffectiveRoom {
                 room: Some(room.clone()),
-                source: if holder.id == g.id { "own" } else { "inherited" },
+                source: if holder.id == g.id {
+                    "own"
+                } else {
+                    "inherited"
+                },
                 inherited_from: (holder.id != g.id).then(|| inherited(holder)),
                 connection_id: None,
             },

@@ -89,7 +89,11 @@ pub struct MemberFilter<'a> {
 }
 
 /// Cuts the one extra row fetched to know whether another page follows.
-fn split_page<T>(mut rows: Vec<T>, limit: i64, key: impl Fn(&T) -> String) -> (Vec<T>, Option<String>) {
+fn split_page<T>(
+    mut rows: Vec<T>,
+    limit: i64,
+    key: impl Fn(&T) -> String,
+) -> (Vec<T>, Option<String>) {
     let limit = limit as usize;
     if rows.len() > limit {
         rows.truncate(limit);
@@ -130,7 +134,8 @@ impl Store {
         q: Option<&str>,
         page: PageRequest<'_>,
     ) -> Result<ClientPage> {
-        let mut sql = Sql::new("SELECT id, external_id, name, rooms FROM clients WHERE tenant_id = ");
+        let mut sql =
+            Sql::new("SELECT id, external_id, name, rooms FROM clients WHERE tenant_id = ");
         let t = sql.int(tenant);
         sql.push(&t);
         push_search(&mut sql, q, &["name", "external_id"]);
@@ -156,7 +161,10 @@ impl Store {
 
     /// Rows of `id, external_id, name, rooms` with their connections and member counts.
     async fn client_overviews(&self, tenant: i64, rows: &[AnyRow]) -> Result<Vec<ClientOverview>> {
-        let ids: Vec<i64> = rows.iter().map(|r| r.try_get(0)).collect::<Result<_, _>>()?;
+        let ids: Vec<i64> = rows
+            .iter()
+            .map(|r| r.try_get(0))
+            .collect::<Result<_, _>>()?;
         if ids.is_empty() {
             return Ok(Vec::new());
         }
@@ -257,7 +265,10 @@ impl Store {
         let (rows, next_after) = split_page(rows, page.limit, |r: &AnyRow| {
             r.try_get::<String, _>(1).unwrap_or_default()
         });
-        let ids: Vec<i64> = rows.iter().map(|r| r.try_get(0)).collect::<Result<_, _>>()?;
+        let ids: Vec<i64> = rows
+            .iter()
+            .map(|r| r.try_get(0))
+            .collect::<Result<_, _>>()?;
         let mut groups = self.groups_of_members(&ids).await?;
         let items = rows
             .iter()
@@ -324,7 +335,10 @@ impl Store {
         push_search(&mut sql, q, &["key", "name"]);
         push_page(&mut sql, "key", page);
         let rows = sql.query().fetch_all(&self.read).await?;
-        let items = rows.iter().map(event_type_from).collect::<Result<Vec<_>>>()?;
+        let items = rows
+            .iter()
+            .map(event_type_from)
+            .collect::<Result<Vec<_>>>()?;
         let (items, next_after) = split_page(items, page.limit, |e: &EventType| e.key.clone());
         Ok(EventTypePage { items, next_after })
     }

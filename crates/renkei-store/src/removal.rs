@@ -82,7 +82,12 @@ impl Store {
         // through its own connections); the connections then take what else they had.
         cancel_for_target(&mut tx, tenant, &format!("client:{ext}"), "client", &mut r).await?;
         delete_owned_connections(&mut tx, tenant, "client", id, &mut r).await?;
-        r.detached_members = exec(&mut tx, "UPDATE members SET client_id = NULL WHERE client_id = $1", id).await?;
+        r.detached_members = exec(
+            &mut tx,
+            "UPDATE members SET client_id = NULL WHERE client_id = $1",
+            id,
+        )
+        .await?;
         exec(&mut tx, "DELETE FROM clients WHERE id = $1", id).await?;
         tx.commit().await?;
         r.note = format!(
@@ -117,7 +122,8 @@ impl Store {
         }
         let mut r = Removal::new(String::new());
         cancel_for_target(&mut tx, tenant, &format!("group:{ext}"), "group", &mut r).await?;
-        r.detached_members = exec(&mut tx, "DELETE FROM member_groups WHERE group_id = $1", id).await?;
+        r.detached_members =
+            exec(&mut tx, "DELETE FROM member_groups WHERE group_id = $1", id).await?;
         exec(&mut tx, "DELETE FROM tenant_groups WHERE id = $1", id).await?;
         tx.commit().await?;
         r.note = format!(
@@ -148,8 +154,14 @@ impl Store {
         let mut r = Removal::new(String::new());
         cancel_for_target(&mut tx, tenant, &format!("member:{ext}"), "member", &mut r).await?;
         delete_owned_connections(&mut tx, tenant, "member", id, &mut r).await?;
-        r.removed_preferences = exec(&mut tx, "DELETE FROM preferences WHERE member_id = $1", id).await?;
-        exec(&mut tx, "DELETE FROM member_groups WHERE member_id = $1", id).await?;
+        r.removed_preferences =
+            exec(&mut tx, "DELETE FROM preferences WHERE member_id = $1", id).await?;
+        exec(
+            &mut tx,
+            "DELETE FROM member_groups WHERE member_id = $1",
+            id,
+        )
+        .await?;
         // Only removed absences are left: their calendar events are gone already.
         exec(&mut tx, "DELETE FROM absences WHERE member_id = $1", id).await?;
         exec(&mut tx, "DELETE FROM members WHERE id = $1", id).await?;
@@ -218,7 +230,11 @@ async fn lock_row(
 }
 
 async fn exec(tx: &mut AnyConnection, sql: &str, id: i64) -> Result<u64> {
-    Ok(sqlx::query(sql).bind(id).execute(&mut *tx).await?.rows_affected())
+    Ok(sqlx::query(sql)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected())
 }
 
 /// Cancels what still waits for `target` (pending, or staged by a write in progress).

@@ -92,12 +92,13 @@ impl Store {
     /// (after an outage is over). Returns how many.
     pub async fn resend_failed(&self, tenant: i64, connection: i64, since_ms: i64) -> Outcome<u64> {
         let mut tx = self.write.begin().await?;
-        let owned: Option<i64> =
-            sqlx::query_scalar("SELECT id FROM connections WHERE tenant_id = $1 AND id = $2 AND status <> 'deleted'")
-                .bind(tenant)
-                .bind(connection)
-                .fetch_optional(&mut *tx)
-                .await?;
+        let owned: Option<i64> = sqlx::query_scalar(
+            "SELECT id FROM connections WHERE tenant_id = $1 AND id = $2 AND status <> 'deleted'",
+        )
+        .bind(tenant)
+        .bind(connection)
+        .fetch_optional(&mut *tx)
+        .await?;
         if owned.is_none() {
             return Ok(Err(ResendRefused::NotFound));
         }
@@ -121,7 +122,8 @@ impl Store {
 }
 
 /// Back to the queue, due now, with a fresh retry budget (`$1` now, `$2` code, `$3` reason).
-const REQUEUE: &str = "UPDATE deliveries SET status = 'pending', next_attempt_at = $1, attempts = 0, \
+const REQUEUE: &str =
+    "UPDATE deliveries SET status = 'pending', next_attempt_at = $1, attempts = 0, \
      first_attempt_at = NULL, message_id = NULL, reason_code = $2, reason = $3, updated_at = $1";
 
 /// Whether the connection can send now. On PostgreSQL its row is share-locked until the
@@ -147,7 +149,9 @@ async fn usable_connection(
     };
     let status: String = row.try_get(0)?;
     Ok(match status.as_str() {
-        "connected" if row.try_get::<i64, _>(2)? == 0 => Err(ResendRefused::ConnectionSwitchedOff(id)),
+        "connected" if row.try_get::<i64, _>(2)? == 0 => {
+            Err(ResendRefused::ConnectionSwitchedOff(id))
+        }
         "connected" => Ok(()),
         "broken" => Err(ResendRefused::ConnectionBroken(id, row.try_get(1)?)),
         _ => Err(ResendRefused::ConnectionGone(id)),

@@ -64,24 +64,3 @@ impl Store {
         .transpose()
     }
 }
-
-impl Store {
-    /// The tenant's confirmation-link lifetime in days (`None`: no link).
-    pub async fn link_ttl_days(&self, tenant: i64) -> Result<Option<i64>> {
-        Ok(
-            sqlx::query_scalar("SELECT link_ttl_days FROM tenants WHERE id = $1")
-                .bind(tenant)
-                .fetch_one(&self.read)
-                .await?,
-        )
-    }
-
-    pub async fn set_link_ttl_days(&self, tenant: i64, days: Option<i64>) -> Result<()> {
-        sqlx::query("UPDATE tenants SET link_ttl_days = $1 WHERE id = $2")
-            .bind(days)
-            .bind(tenant)
-            .execute(&self.write)
-            .await?;
-        Ok(())
-    }
-}

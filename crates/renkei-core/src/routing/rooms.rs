@@ -205,10 +205,9 @@ pub fn group_destination<'a>(
         (Some((r, holder)), _) if holder.id == group.id => (Some(r), GroupRoomSource::Own),
         (Some((r, holder)), _) => (Some(r), GroupRoomSource::Inherited(holder)),
         (None, Some(r)) => (Some(r), GroupRoomSource::ConnectionRoom),
-        (None, None) if !c.kind.chooses_room() && c.default_room.is_some() => (
-            c.default_room.as_ref(),
-            GroupRoomSource::WebhookChannel,
-        ),
+        (None, None) if !c.kind.chooses_room() && c.default_room.is_some() => {
+            (c.default_room.as_ref(), GroupRoomSource::WebhookChannel)
+        }
         (None, None) => (None, GroupRoomSource::Nowhere),
     };
     GroupDestination {

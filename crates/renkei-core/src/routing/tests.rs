@@ -257,7 +257,10 @@ fn group_destination_names_where_the_room_comes_from() {
     let mut webhook = bare.clone();
     webhook.kind = ConnectionKind::Webhook;
     webhook.default_room = Some("hook".into());
-    assert_eq!(dest(&s, 2, &webhook), (Some("hook".into()), "webhook".into()));
+    assert_eq!(
+        dest(&s, 2, &webhook),
+        (Some("hook".into()), "webhook".into())
+    );
 }
 
 impl GroupRoomSource<'_> {

@@ -60,7 +60,9 @@ pub fn filter_from(p: &EventLogParams) -> Result<EventFilter, ApiError> {
             b.parse::<i64>().map_err(|_| {
                 ApiError::unprocessable(
                     "invalid_cursor",
-                    format!("`before` is an event ID (the previous page's `next_before`); got `{b}`"),
+                    format!(
+                        "`before` is an event ID (the previous page's `next_before`); got `{b}`"
+                    ),
                 )
             })
         })
@@ -87,8 +89,12 @@ pub fn filter_from(p: &EventLogParams) -> Result<EventFilter, ApiError> {
         event_type: nonempty(&p.event_type).map(Into::into),
         member: nonempty(&p.member).map(Into::into),
         client: nonempty(&p.client).map(Into::into),
-        since: nonempty(&p.since).map(|t| rfc3339_ms("since", t)).transpose()?,
-        until: nonempty(&p.until).map(|t| rfc3339_ms("until", t)).transpose()?,
+        since: nonempty(&p.since)
+            .map(|t| rfc3339_ms("since", t))
+            .transpose()?,
+        until: nonempty(&p.until)
+            .map(|t| rfc3339_ms("until", t))
+            .transpose()?,
         ..EventFilter::default()
     })
 }

@@ -137,10 +137,7 @@ pub async fn members(
         q: params.q.as_deref(),
         group,
         client,
-        missing_identity: parse_provider(
-            "missing_identity",
-            params.missing_identity.as_deref(),
-        )?,
+        missing_identity: parse_provider("missing_identity", params.missing_identity.as_deref())?,
     };
     let found = state.store.member_page(tenant, filter, page).await?;
     let conns = state.store.connections(tenant).await?;

@@ -33,7 +33,12 @@ pub async fn resend_delivery(
         .await?
         .map_err(|r| refusal("delivery", r))?;
     wake(&state, resent.connection_id).await?;
-    info!(tenant = auth.id(), delivery = id, connection = resent.connection_id, "delivery resent");
+    info!(
+        tenant = auth.id(),
+        delivery = id,
+        connection = resent.connection_id,
+        "delivery resent"
+    );
     Ok((StatusCode::ACCEPTED, ApiJson(resent)))
 }
 
@@ -72,7 +77,12 @@ pub async fn resend_failed(
     if resent > 0 {
         wake(&state, id).await?;
     }
-    info!(tenant = auth.id(), connection = id, resent, "failed deliveries resent");
+    info!(
+        tenant = auth.id(),
+        connection = id,
+        resent,
+        "failed deliveries resent"
+    );
     Ok((StatusCode::ACCEPTED, ApiJson(ResentCount { resent })))
 }
 

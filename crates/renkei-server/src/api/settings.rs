@@ -58,7 +58,9 @@ pub async fn get_settings(
     State(state): State<AppState>,
     auth: Auth,
 ) -> Result<ApiJson<Settings>, ApiError> {
-    Ok(ApiJson(state.store.tenant_settings(auth.id()).await?.into()))
+    Ok(ApiJson(
+        state.store.tenant_settings(auth.id()).await?.into(),
+    ))
 }
 
 #[utoipa::path(put, path = "/api/v1/settings", request_body = SettingsBody,

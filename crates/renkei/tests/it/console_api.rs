@@ -50,14 +50,24 @@ async fn all_pages(app: &TestApp, path: &str, limit: usize) -> (Vec<Value>, usiz
         let items = page["items"].as_array().unwrap();
         assert!(items.len() <= limit, "{url}: {page}");
         for it in items {
-            ids.push(it.get("external_id").or(it.get("key")).or(it.get("id")).unwrap().clone());
+            ids.push(
+                it.get("external_id")
+                    .or(it.get("key"))
+                    .or(it.get("id"))
+                    .unwrap()
+                    .clone(),
+            );
         }
         cursor = match (&page["next_after"], &page["next_before"]) {
             (Value::String(a), _) => Some(("after".into(), a.clone())),
             (_, Value::Number(b)) => Some(("before".into(), b.to_string())),
             _ => return (ids, pages),
         };
-        assert_eq!(items.len(), limit, "only a full page has a next one: {page}");
+        assert_eq!(
+            items.len(),
+            limit,
+            "only a full page has a next one: {page}"
+        );
     }
     panic!("{path}: more than 100 pages");
 }
@@ -67,11 +77,22 @@ fn error_code(v: &Value) -> &str {
 }
 
 /// The test's own code for an expected refusal: status and error code.
-async fn refused(app: &TestApp, method: Method, path: &str, body: Option<Value>) -> (StatusCode, String) {
+async fn refused(
+    app: &TestApp,
+    method: Method,
+    path: &str,
+    body: Option<Value>,
+) -> (StatusCode, String) {
     let (s, v) = app.call(method, path, body, &app.key).await;
     (s, error_code(&v).to_string())
 }
 
 fn ids(v: &[Value]) -> Vec<String> {
-    v.iter().map(|x| x.as_str().map(String::from).unwrap_or_else(|| x.to_string())).collect()
+    v.iter()
+        .map(|x| {
+            x.as_str()
+                .map(String::from)
+                .unwrap_or_else(|| x.to_string())
+        })
+        .collect()
 }

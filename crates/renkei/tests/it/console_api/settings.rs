@@ -10,17 +10,36 @@ async fn settings_change_only_what_is_given(b: Backend) {
     let Some(app) = TestApp::spawn(b).await else {
         return;
     };
-    let defaults = json!({"confirmation_link_ttl_days": null, "time_zone": "Asia/Tokyo", "language": "ja"});
+    let defaults =
+        json!({"confirmation_link_ttl_days": null, "time_zone": "Asia/Tokyo", "language": "ja"});
     assert_eq!(app.get("/api/v1/settings").await.1, defaults);
-    let (s, now) = app.put("/api/v1/settings", json!({"confirmation_link_ttl_days": 7})).await;
+    let (s, now) = app
+        .put("/api/v1/settings", json!({"confirmation_link_ttl_days": 7}))
+        .await;
     assert_eq!(s, StatusCode::OK);
-    assert_eq!(now, json!({"confirmation_link_ttl_days": 7, "time_zone": "Asia/Tokyo", "language": "ja"}));
+    assert_eq!(
+        now,
+        json!({"confirmation_link_ttl_days": 7, "time_zone": "Asia/Tokyo", "language": "ja"})
+    );
     // The time zone as the database spells it, the TTL kept because it is absent.
-    let (_, now) = app.put("/api/v1/settings", json!({"time_zone": "europe/berlin", "language": "en"})).await;
-    assert_eq!(now, json!({"confirmation_link_ttl_days": 7, "time_zone": "Europe/Berlin", "language": "en"}));
+    let (_, now) = app
+        .put(
+            "/api/v1/settings",
+            json!({"time_zone": "europe/berlin", "language": "en"}),
+        )
+        .await;
+    assert_eq!(
+        now,
+        json!({"confirmation_link_ttl_days": 7, "time_zone": "Europe/Berlin", "language": "en"})
+    );
     assert_eq!(app.get("/api/v1/settings").await.1, now);
     // An explicit null still means "no link".
-    let (_, now) = app.put("/api/v1/settings", json!({"confirmation_link_ttl_days": null})).await;
+    let (_, now) = app
+        .put(
+            "/api/v1/settings",
+            json!({"confirmation_link_ttl_days": null}),
+        )
+        .await;
     assert_eq!(now["confirmation_link_ttl_days"], json!(null));
     assert_eq!(now["language"], "en");
 
@@ -36,13 +55,24 @@ async fn settings_change_only_what_is_given(b: Backend) {
             "{body}"
         );
     }
-    assert_eq!(app.get("/api/v1/settings").await.1["time_zone"], "Europe/Berlin", "refusals change nothing");
+    assert_eq!(
+        app.get("/api/v1/settings").await.1["time_zone"],
+        "Europe/Berlin",
+        "refusals change nothing"
+    );
     let other = other_tenant(&app).await;
     assert_eq!(get_as(&app, &other, "/api/v1/settings").await.1, defaults);
     let store = &app.node().store;
     let tenant = store.tenant_by_api_key(&app.key).await.unwrap().unwrap();
     let read = store.tenant_settings(tenant.id).await.unwrap();
-    assert_eq!((read.time_zone.as_str(), read.language.as_str(), read.link_ttl_days), ("Europe/Berlin", "en", None));
+    assert_eq!(
+        (
+            read.time_zone.as_str(),
+            read.language.as_str(),
+            read.link_ttl_days
+        ),
+        ("Europe/Berlin", "en", None)
+    );
 }
 
 /// Every call the console makes is in the OpenAPI document.
@@ -50,7 +80,12 @@ async fn the_console_api_is_documented(b: Backend) {
     let Some(app) = TestApp::spawn(b).await else {
         return;
     };
-    let doc: serde_json::Value = reqwest::get(app.url("/api/openapi.json")).await.unwrap().json().await.unwrap();
+    let doc: serde_json::Value = reqwest::get(app.url("/api/openapi.json"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     for (path, methods) in [
         ("/api/v1/clients", &["get"][..]),
         ("/api/v1/clients/{external_id}", &["get", "put", "delete"]),
@@ -66,12 +101,30 @@ async fn the_console_api_is_documented(b: Backend) {
         ("/api/v1/settings", &["get", "put"]),
     ] {
         for m in methods {
-            assert!(doc["paths"][path][m].is_object(), "OpenAPI lacks {m} {path}");
+            assert!(
+                doc["paths"][path][m].is_object(),
+                "OpenAPI lacks {m} {path}"
+            );
         }
     }
-    for schema in ["ClientPage", "GroupOverview", "EffectiveRoom", "MemberListPage", "EventPage", "Removal", "Resent", "SettingsBody"] {
-        assert!(doc["components"]["schemas"][schema].is_object(), "OpenAPI lacks schema {schema}");
+    for schema in [
+        "ClientPage",
+        "GroupOverview",
+        "EffectiveRoom",
+        "MemberListPage",
+        "EventPage",
+        "Removal",
+        "Resent",
+        "SettingsBody",
+    ] {
+        assert!(
+            doc["components"]["schemas"][schema].is_object(),
+            "OpenAPI lacks schema {schema}"
+        );
     }
 }
 
-crate::on_both_backends!(settings_change_only_what_is_given, the_console_api_is_documented);
+crate::on_both_backends!(
+    settings_change_only_what_is_given,
+    the_console_api_is_documented
+);

@@ -76,7 +76,7 @@ fn error_code(v: &Value) -> &str {
     v["error"]["code"].as_str().unwrap_or("-")
 }
 
-/// The test's own code for an expected refusal: status and error code.
+/// A call expected to be refused: its status and error code.
 async fn refused(
     app: &TestApp,
     method: Method,
@@ -87,6 +87,7 @@ async fn refused(
     (s, error_code(&v).to_string())
 }
 
+/// IDs as text, whether external IDs (strings) or event IDs (numbers).
 fn ids(v: &[Value]) -> Vec<String> {
     v.iter()
         .map(|x| {

@@ -117,7 +117,7 @@ fn json<T: Serialize>(v: &T) -> String {
     serde_json::to_string(v).expect("serialisable")
 }
 
-fn parse_map(text: &str) -> Result<BTreeMap<Provider, String>> {
+pub(crate) fn parse_map(text: &str) -> Result<BTreeMap<Provider, String>> {
     serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("room/identity map: {e}")))
 }
 
@@ -730,7 +730,7 @@ impl Store {
         Ok(())
     }
 
-    async fn connection_views(&self, tenant: i64) -> Result<Vec<ConnectionView>> {
+    pub(crate) async fn connection_views(&self, tenant: i64) -> Result<Vec<ConnectionView>> {
         let rows = sqlx::query(
             "SELECT id, provider, owner_kind, owner_id, room, default_room, account_id, enabled, kind FROM connections \
              WHERE tenant_id = $1 AND status = 'connected' ORDER BY id",

@@ -209,6 +209,55 @@ async fn a_waiting_send_shows_the_rate_limit_and_can_be_cancelled(backend: Backe
     assert!(audit_page(&mut browser).await.contains("bulk_send.cancel"));
 }
 
+/// A room Chatwork answered 429 for waits out its window; the page and the API say so.
+async fn a_room_that_hit_its_limit_says_so(backend: Backend) {
+    // Real windows: the room rests its full 10 s, long enough to look at.
+    let Some(app) = TestApp::spawn_with(backend, |s| s.rate_window_scale = 1.0).await else {
+        return;
+    };
+    let conn = office_in_four_rooms(&app).await;
+    app.fake().fail_next(1, 429);
+    let (_, started) = app
+        .post(
+            "/api/v1/bulk-sends",
+            json!({"connection_id": conn, "rooms": ["4000"], "body": "x"}),
+        )
+        .await;
+    let id = started["id"].as_i64().unwrap();
+    let mut room = serde_json::Value::Null;
+    eventually(Duration::from_secs(10), "the room waits", async || {
+        room = app.get(&format!("/api/v1/bulk-sends/{id}")).await.1["rooms"][0].clone();
+        room["attempts"] == 1
+    })
+    .await;
+    assert_eq!(room["status"], "pending", "{room}");
+    assert_eq!(room["reason_code"], "room_rate_limited", "{room}");
+    assert!(room["next_attempt_at"].as_i64().unwrap() > renkei_store::now_ms());
+
+    let mut browser = Browser::signed_in(&app).await;
+    let page = browser.open(&format!("/console/bulk-sends/{id}")).await;
+    page.assert_has("送信制限の解除待ち");
+    page.assert_has("頃に送信します");
+    let (_, doc) = app.get("/api/openapi.json").await;
+    let schemas = &doc["components"]["schemas"];
+    for (schema, field) in [
+        ("RoomProgress", "reason_code"),
+        ("RoomProgress", "next_attempt_at"),
+        ("BulkSendProgress", "connection_id"),
+        ("BulkSendProgress", "paused_until"),
+    ] {
+        let about = &schemas[schema]["properties"][field]["description"];
+        assert!(about.is_string(), "{schema}.{field} is not documented");
+    }
+    browser
+        .submit(
+            &format!("/console/bulk-sends/{id}"),
+            &format!("/console/bulk-sends/{id}/cancel"),
+            &[],
+        )
+        .await;
+}
+
 async fn bad_sends_say_why_and_other_tenants_see_nothing(backend: Backend) {
     let Some(app) = TestApp::spawn(backend).await else {
         return;
@@ -311,5 +360,6 @@ async fn bad_sends_say_why_and_other_tenants_see_nothing(backend: Backend) {
 crate::on_both_backends!(
     three_rooms_reach_100_percent,
     a_waiting_send_shows_the_rate_limit_and_can_be_cancelled,
+    a_room_that_hit_its_limit_says_so,
     bad_sends_say_why_and_other_tenants_see_nothing,
 );

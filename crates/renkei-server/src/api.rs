@@ -16,10 +16,10 @@ pub mod metrics;
 pub mod paging;
 pub mod preview;
 pub mod providers;
-pub mod web_links;
 pub mod removal;
 pub mod resend;
 pub mod settings;
+pub mod web_links;
 
 use axum::http::StatusCode;
 use axum::response::IntoResponse;

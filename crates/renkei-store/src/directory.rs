@@ -226,6 +226,33 @@ impl Store {
         )
     }
 
+    /// Every event type of the tenant, by key (the console's settings page and its
+    /// event type × tool matrix show them all at once).
+    pub async fn event_types(&self, tenant: i64) -> Result<Vec<EventType>> {
+        let rows = sqlx::query(
+            "SELECT key, name, delivery, provider_defaults, link_ttl_days FROM event_types \
+             WHERE tenant_id = $1 ORDER BY key",
+        )
+        .bind(tenant)
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let delivery: String = r.try_get(2)?;
+                Ok(EventType {
+                    key: r.try_get(0)?,
+                    name: r.try_get(1)?,
+                    delivery: DeliveryMode::parse(&delivery).ok_or_else(|| {
+                        StoreError::Corrupt(format!("delivery mode `{delivery}`"))
+                    })?,
+                    defaults: serde_json::from_str(&r.try_get::<String, _>(3)?)
+                        .map_err(|e| StoreError::Corrupt(format!("provider defaults: {e}")))?,
+                    confirmation_link_ttl_days: r.try_get(4)?,
+                })
+            })
+            .collect()
+    }
+
     async fn group_id(&self, tenant: i64, ext: &str) -> Result<Option<i64>> {
         Ok(sqlx::query_scalar(
             "SELECT id FROM tenant_groups WHERE tenant_id = $1 AND external_id = $2",

@@ -3,4 +3,7 @@
 
 pub mod browser;
 
+mod bulk;
+mod event_types;
+mod preview;
 mod sign_in;

@@ -5,5 +5,6 @@ pub mod browser;
 
 mod bulk;
 mod event_types;
+mod log;
 mod preview;
 mod sign_in;

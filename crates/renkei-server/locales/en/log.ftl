@@ -181,3 +181,9 @@ log-code-line_works_access_denied = LINE WORKS denied access
 log-code-line_works_scope_missing = The LINE WORKS bot lacks a permission (scope)
 log-code-slack_not_in_channel = The Slack app is not in the channel
 log-code-teams_invalid_card = Teams did not accept the message's format
+log-skipped =
+    { $count ->
+       *[other] Not sent ({ $count })
+    }
+log-skip-reason = Why not sent
+log-more-filters = Member, client and time

@@ -176,3 +176,9 @@ log-code-line_works_access_denied = LINE WORKS がアクセスを拒否しまし
 log-code-line_works_scope_missing = LINE WORKS の Bot に必要な権限（スコープ）がありません
 log-code-slack_not_in_channel = Slack のアプリがチャンネルに追加されていません
 log-code-teams_invalid_card = Teams がメッセージの形式を受け付けませんでした
+log-skipped =
+    { $count ->
+       *[other] 送信しなかった宛先（{ $count } 件）
+    }
+log-skip-reason = 送信しなかった理由
+log-more-filters = メンバー・顧問先・期間で絞り込む

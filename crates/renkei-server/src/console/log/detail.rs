@@ -107,6 +107,7 @@ struct EventPage {
     has_links: bool,
     any_pending: bool,
     deliveries: Vec<DeliveryView>,
+    skipped: Vec<DeliveryView>,
     after: Option<i64>,
     next_page: Option<String>,
     first_page: Option<String>,
@@ -164,11 +165,12 @@ pub async fn event_page(
     } else {
         ev.title.clone()
     };
-    let deliveries = ev
+    // Paths routing decided not to take are many and alike: a compact table after the rest.
+    let (skipped, deliveries): (Vec<DeliveryView>, Vec<DeliveryView>) = ev
         .deliveries
         .iter()
         .map(|d| delivery_view(&page, d, &connections, refusal.as_ref()))
-        .collect::<Vec<_>>();
+        .partition(|d| d.status == "skipped");
     let base = format!("/console/events/{}", ev.id);
     let view = EventPage {
         id: ev.id,
@@ -190,6 +192,7 @@ pub async fn event_page(
         per_page: DELIVERIES_PER_PAGE,
         after,
         deliveries,
+        skipped,
         page,
     };
     render(status, &view)

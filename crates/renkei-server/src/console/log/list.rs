@@ -112,6 +112,8 @@ struct ListPage {
     rows: Vec<Row>,
     /// Filters are in effect (an empty list then says "nothing matches", not "no events").
     filtered: bool,
+    /// The member, client and time fields are shown (folded away unless used).
+    more_open: bool,
     /// The link to older events, when there may be some.
     older: Option<String>,
     /// The page is short because the search stopped after a bounded stretch of events, not
@@ -297,12 +299,16 @@ fn list_page(
     let walk_stopped =
         found.next_before.is_some() && (rows.len() as i64) < EventFilter::DEFAULT_LIMIT;
     let newest = (!q.before.trim().is_empty()).then(|| q.href(None));
+    let more_open = [&q.member, &q.client, &q.since, &q.until]
+        .iter()
+        .any(|v| !v.trim().is_empty());
     ListPage {
         page: page.clone(),
         statuses: choices(statuses, &q.status),
         tools: choices(tools, &q.tool),
         types: choices(types, &q.event_type),
         filtered: !q.filters().is_empty(),
+        more_open,
         older: found.next_before.map(|b| q.href(Some(b))),
         walk_stopped,
         walk_limit: WALK_LIMIT,

@@ -322,10 +322,11 @@ async fn a_big_event_pages_its_deliveries(b: Backend) {
     assert_eq!(
         first
             .html
-            .matches("<article class=\"destination delivery\"")
+            .matches("<tr id=\"delivery-")
             .count(),
         50
     );
+    first.assert_has("送信しなかった宛先（50 件）");
     first.assert_has("この ID の顧問先は登録されていません");
     let next = first
         .html
@@ -338,7 +339,7 @@ async fn a_big_event_pages_its_deliveries(b: Backend) {
     assert_eq!(
         second
             .html
-            .matches("<article class=\"destination delivery\"")
+            .matches("<tr id=\"delivery-")
             .count(),
         10
     );

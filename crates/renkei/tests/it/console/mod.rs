@@ -6,4 +6,5 @@ pub mod browser;
 mod bulk;
 mod event_types;
 mod preview;
+mod settings;
 mod sign_in;

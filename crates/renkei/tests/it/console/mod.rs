@@ -3,4 +3,5 @@
 
 pub mod browser;
 
+mod connections;
 mod sign_in;

@@ -76,7 +76,6 @@ pub struct Inbound {
     pub url: String,
     pub secret_hint: Option<String>,
     pub accepting: bool,
-    pub refused_because: Option<String>,
 }
 
 #[derive(Template)]
@@ -173,7 +172,6 @@ async fn detail_page(
         url: i.url,
         secret_hint: i.secret,
         accepting: i.accepting,
-        refused_because: i.refused_because,
     });
     render(
         status,

@@ -247,7 +247,7 @@ mod tests {
                 keys.push(format!("conn-intro-{}", p.as_str()));
                 keys.push(format!("conn-steps-{}-1", p.as_str()));
                 if crate::flows::hooks::inbound_secret_field(p).is_some() {
-                    for part in ["intro", "secret", "where"] {
+                    for part in ["intro", "secret", "where", "refused-no-secret"] {
                         keys.push(format!("conn-inbound-{part}-{}", p.as_str()));
                     }
                 }

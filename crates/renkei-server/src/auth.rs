@@ -44,6 +44,11 @@ impl FromRequestParts<AppState> for Auth {
                 unauthorized("the Authorization header must be `Bearer <api_key>`")
             })?;
         let client = client_address(parts);
+        let note_tenant = |parts: &Parts, tenant: &Tenant| {
+            if let Some(slot) = parts.extensions.get::<crate::api_audit::AuthedTenant>() {
+                let _ = slot.0.set(tenant.id);
+            }
+        };
         if let Some(wait) = client.and_then(|c| state.auth_throttle.blocked_for(c, Instant::now()))
         {
             return Err(too_many_failures(wait));
@@ -58,6 +63,7 @@ impl FromRequestParts<AppState> for Auth {
             .get(&hash)
             .filter(|(_, checked)| checked.elapsed() < fresh)
         {
+            note_tenant(parts, t);
             return Ok(Auth(t.clone()));
         }
         let Some(tenant) = state.store.tenant_by_api_key(key).await? else {
@@ -79,6 +85,7 @@ impl FromRequestParts<AppState> for Auth {
         cache.retain(|_, (_, checked)| checked.elapsed() < fresh);
         cache.insert(hash, (tenant.clone(), Instant::now()));
         drop(cache);
+        note_tenant(parts, &tenant);
         Ok(Auth(tenant))
     }
 }

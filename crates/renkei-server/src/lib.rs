@@ -2,6 +2,7 @@
 //! and the OpenAPI document generated from the handlers.
 
 pub mod api;
+pub mod api_audit;
 pub mod auth;
 pub mod auth_throttle;
 pub mod console;
@@ -156,7 +157,11 @@ pub fn router(state: AppState) -> Router {
         .route("/events", post(api::events::create))
         .route("/events/batch", post(api::events::create_batch))
         .route("/events/{id}", get(api::events::show))
-        .fallback(api::not_found);
+        .fallback(api::not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            api_audit::record,
+        ));
     Router::new()
         .route("/healthz", get(api::healthz))
         .route("/metrics", get(api::metrics::metrics))

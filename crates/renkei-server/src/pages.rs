@@ -35,7 +35,7 @@ pub fn page_html(
     let html = format!(
         "<!doctype html><html lang=\"ja\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\">\
          <title>{ja_title} / {en_title}</title>\
-         <style>body{{font-family:system-ui,sans-serif;max-width:36rem;margin:4rem auto;padding:0 1rem;color:#222}}\
+         <style>body{{font-family:system-ui,sans-serif;max-width:36rem;margin:4rem auto;padding:0 1rem;color:#222;overflow-wrap:anywhere}}\
          h1{{font-size:1.4rem}}p{{line-height:1.6}}.en{{color:#555}}a.button{{display:inline-block;padding:.6rem 1.2rem;\
          background:#06c755;color:#fff;border-radius:.4rem;text-decoration:none}}svg{{max-width:12rem}}</style></head>\
          <body><h1>{ja_title}</h1><p>{ja_html}</p><h1 class=\"en\" lang=\"en\">{en_title}</h1><p class=\"en\" lang=\"en\">{en_html}</p>{extra}</body></html>"
@@ -52,10 +52,11 @@ pub fn lang_page(lang: Lang, status: StatusCode, title: &str, body_html: &str) -
         Lang::Ja => "日本語",
         Lang::En => "English",
     };
+    // `overflow-wrap:anywhere`: a long URL in a notice wraps instead of widening a phone's page.
     let html = format!(
         "<!doctype html><html lang=\"{code}\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\">\
          <title>{title}</title>\
-         <style>body{{font-family:system-ui,sans-serif;max-width:36rem;margin:3rem auto;padding:0 1rem;color:#222}}\
+         <style>body{{font-family:system-ui,sans-serif;max-width:36rem;margin:3rem auto;padding:0 1rem;color:#222;overflow-wrap:anywhere}}\
          h1{{font-size:1.4rem}}p{{line-height:1.6}}.notice{{border:1px solid #ddd;border-radius:.4rem;padding:0 1rem;margin:1rem 0}}\
          .notice h2{{font-size:1.1rem}}.muted{{color:#666;font-size:.9rem}}button{{font-size:1rem;padding:.6rem 1.4rem;border:0;\
          border-radius:.4rem;background:#047a35;color:#fff;cursor:pointer}}nav{{text-align:right;font-size:.9rem}}</style></head>\

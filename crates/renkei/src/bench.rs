@@ -43,8 +43,13 @@ pub struct BenchArgs {
     /// keeps posting (large fan-out written in chunks).
     #[arg(long, default_value_t = 0)]
     pub fanout: usize,
+    /// Instead of the phases above: fill one tenant with 10,000 members and --events events
+    /// (use 100000), then time every console page.
+    #[arg(long)]
+    pub console: bool,
 }
 
+mod console;
 mod fanout;
 
 struct NodeProc {
@@ -268,8 +273,8 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     );
 
     // Setup through the real CLI and API.
-    let node = start_node(&env, false).await?;
-    let (_, key) = cli_tenant(&env, "bench")?;
+    let node = start_node(&env, args.console).await?;
+    let (tenant_id, key) = cli_tenant(&env, "bench")?;
     fk.add_account("bench-token", 1, "bench");
     for r in 0..args.rooms {
         fk.add_room(10_000 + r as i64, "room", &[(1, "admin")]);
@@ -287,6 +292,13 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     }
     let resp = http.post(format!("{}/connections", node.base())).bearer_auth(&key).json(&json!({"provider": "chatwork", "owner": {"tenant": true}, "credentials": {"api_token": "bench-token"}})).send().await?;
     anyhow::ensure!(resp.status() == 201, "connect: {}", resp.status());
+    if args.console {
+        let result = console::run(&http, &node, fk, &db, (tenant_id, &key), &args).await;
+        node.stop();
+        fake.stop();
+        drop_pg(&args, pg_db).await?;
+        return result;
+    }
     if args.fanout > 0 {
         // The bench tenant (with its connection) is "another tenant"; the fan-out gets its own.
         let big = cli_tenant(&env, "fan-out")?;

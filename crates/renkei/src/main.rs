@@ -4,6 +4,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use renkei::node::{open_store, Node};
 use renkei::settings::Settings;
+use renkei::signals::shutdown_signal;
 use renkei::tenant_cli::TenantCommand;
 use tracing_subscriber::EnvFilter;
 
@@ -31,6 +32,9 @@ enum Command {
     },
     /// Run a fake provider (with a demo world) for demos and tests.
     Fake(FakeArgs),
+    /// See renkei in one minute: a node with every chat tool faked in this process and a
+    /// seeded demo tenant; prints a console link. No credentials needed.
+    Demo(renkei::demo::DemoArgs),
     /// Measure intake, delivery throughput, latency and memory.
     Bench(renkei::bench::BenchArgs),
 }
@@ -61,9 +65,9 @@ struct FakeArgs {
     no_limits: bool,
 }
 
-fn init_logging() {
-    let filter = EnvFilter::try_from_env("RENKEI_LOG")
-        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=info"));
+/// `default` applies unless `RENKEI_LOG` says otherwise.
+fn init_logging(default: &str) {
+    let filter = EnvFilter::try_from_env("RENKEI_LOG").unwrap_or_else(|_| EnvFilter::new(default));
     // Colours only for a person at a terminal: a file or journald gets plain `key=value`.
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
     tracing_subscriber::fmt()
@@ -76,7 +80,14 @@ fn init_logging() {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    init_logging();
+    // The demo's own lines say what happens (its failed delivery included); the node's log
+    // would bury them, and `RENKEI_LOG=info` brings it back.
+    let demo = matches!(cli.command, Command::Demo(_));
+    init_logging(if demo {
+        "error"
+    } else {
+        "info,sqlx=warn,tower_http=info"
+    });
     match cli.command {
         Command::Serve(settings) => serve(settings).await,
         Command::Migrate(settings) => {
@@ -86,6 +97,7 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Tenant { command } => renkei::tenant_cli::run(command).await,
         Command::Fake(args) => run_fake(args).await,
+        Command::Demo(args) => renkei::demo::run(args).await,
         Command::Bench(args) => renkei::bench::run(args).await,
     }
 }
@@ -107,22 +119,6 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     tracing::info!("shutting down: finishing deliveries in flight");
     node.shutdown().await;
     Ok(())
-}
-
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        {
-            s.recv().await;
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
 }
 
 /// Database URLs may carry a password: never print it.
@@ -194,6 +190,8 @@ async fn run_fake(args: FakeArgs) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;
+    // The address actually bound: with `--listen 127.0.0.1:0` the caller learns the port here.
+    let listen = listener.local_addr()?;
     eprintln!(
         "fake on http://{listen}: {about}. Demo credentials are listed in the fake's documentation; request log at http://{listen}/_fake/requests"
     );

@@ -76,15 +76,16 @@ pub async fn open(
     page::notice(lang, &t)
 }
 
-/// Whether a POST comes from a page of this server, as far as the browser says: a
-/// cross-site `Sec-Fetch-Site` or a foreign `Origin` is refused. Neither header (an old
-/// browser, a script) is accepted: the signed token in the URL is the capability.
+/// Whether a POST comes from a page of this server, as far as the browser says. A browser's
+/// `Sec-Fetch-Site` decides: `same-origin` (or `none`) is accepted, anything else refused.
+/// Its `Origin` cannot: these pages send no referrer (`Referrer-Policy: no-referrer`), and a
+/// browser then posts `Origin: null` even to the page's own origin. Without `Sec-Fetch-Site`
+/// (an older browser) a foreign or `null` Origin is refused. Neither header (a script) is
+/// accepted: the signed token in the URL is the capability.
 pub(crate) fn posted_from_here(headers: &HeaderMap, public_url: &str) -> bool {
     let value = |name| headers.get(name).and_then(|v| v.to_str().ok());
     if let Some(site) = value("sec-fetch-site") {
-        if !matches!(site, "same-origin" | "none") {
-            return false;
-        }
+        return matches!(site, "same-origin" | "none");
     }
     match value(header::ORIGIN.as_str()) {
         None => true,
@@ -157,6 +158,8 @@ mod tests {
             ("sec-fetch-site", "same-origin"),
             ("origin", "https://renkei.example")
         ]));
+        // What Chromium sends from a page with `Referrer-Policy: no-referrer`.
+        assert!(ok(&[("sec-fetch-site", "same-origin"), ("origin", "null")]));
         assert!(!ok(&[("origin", "https://evil.example")]));
         assert!(!ok(&[("origin", "http://renkei.example")]));
         assert!(!ok(&[("origin", "null")]));

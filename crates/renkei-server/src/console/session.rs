@@ -156,8 +156,11 @@ impl FromRequestParts<AppState> for Console {
                 .find(|(k, _)| k == "flash")
                 .and_then(|(_, v)| tr.maybe(&format!("flash-{v}")))
         });
+        // Inside the nested `/console` router the URI is cut; the original is whole.
         let here = parts
-            .uri
+            .extensions
+            .get::<axum::extract::OriginalUri>()
+            .map_or(&parts.uri, |o| &o.0)
             .path_and_query()
             .map_or("/console".to_string(), |p| p.as_str().to_string());
         Ok(Console {

@@ -12,6 +12,7 @@ mod confirmation_links;
 mod connections;
 mod console;
 mod delivery;
+mod demo;
 mod durability;
 mod fan_out;
 mod limits;

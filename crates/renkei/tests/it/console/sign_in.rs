@@ -133,7 +133,16 @@ async fn the_language_switch_is_remembered(backend: Backend) {
     let mut browser = Browser::signed_in(&app).await;
     let home = browser.open("/console").await;
     home.assert_has("lang=\"ja\"");
-    let switch = browser.open("/lang/en?back=%2Fconsole%2Faudit").await;
+    // The page's own switch link, as a person would follow it.
+    let audit_ja = browser.open("/console/audit").await;
+    let href = audit_ja
+        .html
+        .split("class=\"lang-switch\" href=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("a language switch")
+        .replace("&amp;", "&");
+    let switch = browser.open(&href).await;
     assert_eq!(switch.location(), Some("/console/audit"));
     let audit = browser.open("/console/audit").await;
     audit.assert_has("Audit log");
@@ -171,7 +180,51 @@ async fn console_links_check_their_body(backend: Backend) {
     assert_eq!(entered.location(), Some("/console/audit"));
 }
 
+async fn api_changes_show_in_the_audit_log_of_their_tenant_only(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    let (status, _) = app
+        .put("/api/v1/groups/dev", json!({"name": "開発部"}))
+        .await;
+    assert!(status.is_success());
+    let (status, _) = app
+        .post(
+            "/api/v1/events",
+            json!({"type": "t", "to": {"tenant": true}, "title": "x", "body": "y"}),
+        )
+        .await;
+    assert!(status.is_success());
+    let mut browser = Browser::signed_in(&app).await;
+    let audit = browser.open("/console/audit").await;
+    audit.assert_has("/api/v1/groups/dev");
+    audit.assert_has("API key");
+    assert!(
+        !audit.html.contains("/api/v1/events"),
+        "notices are not changes: {}",
+        audit.html
+    );
+
+    let (_, other_key) = app
+        .node()
+        .store
+        .create_tenant("Other office")
+        .await
+        .unwrap();
+    let mut other = Browser::new(&app);
+    let url = console_link(&app, &other_key).await;
+    other.open(&url).await;
+    let theirs = other.open("/console/audit").await;
+    assert_eq!(theirs.status, StatusCode::OK);
+    assert!(
+        !theirs.html.contains("/api/v1/groups/dev"),
+        "{}",
+        theirs.html
+    );
+}
+
 crate::on_both_backends!(
+    api_changes_show_in_the_audit_log_of_their_tenant_only,
     a_minted_link_opens_the_console_once,
     an_expired_link_says_so,
     sign_out_needs_the_csrf_token_and_ends_the_session,

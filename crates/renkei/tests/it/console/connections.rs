@@ -101,7 +101,7 @@ async fn chatwork_connects_through_the_form(backend: Backend) {
     assert_eq!(page.status, StatusCode::OK, "{}", page.html);
     page.assert_has("接続しました");
     page.assert_has(ACCOUNT_NAME);
-    page.assert_has(&format!("マイチャット"));
+    page.assert_has("マイチャット");
     page.assert_has(&format!("#!rid{my_chat}"));
     page.assert_has("5001");
     page.assert_has("…7a3f");

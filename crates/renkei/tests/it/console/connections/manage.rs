@@ -6,7 +6,7 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use super::{ACCOUNT, ACCOUNT_NAME, TOKEN};
+use super::{ACCOUNT, TOKEN};
 use crate::console::browser::Browser;
 use crate::helpers::{eventually, Backend, TestApp};
 

@@ -192,6 +192,7 @@ flash-conn-oauth-linked = Chatwork is linked.
 ## A connection's page
 conn-detail-title = { $tool } connection
 conn-detail-summary = Details
+conn-reconnect = Connect again (with a new token or URL)
 conn-detail-kind = Kind
 conn-kind-token = API token
 conn-kind-oauth = OAuth link

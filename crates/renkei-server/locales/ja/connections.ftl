@@ -189,6 +189,7 @@ flash-conn-oauth-linked = Chatwork と連携しました。
 ## 接続の画面
 conn-detail-title = { $tool } の接続
 conn-detail-summary = 接続の内容
+conn-reconnect = 接続し直す（新しいトークンなどを入力します）
 conn-detail-kind = 種類
 conn-kind-token = API トークン
 conn-kind-oauth = OAuth 連携

@@ -7,6 +7,7 @@
 //! credentials against the provider exactly as the API does.
 
 pub mod detail;
+pub mod disconnect;
 pub mod fields;
 pub mod new;
 pub mod oauth;
@@ -49,7 +50,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route(
             "/connections/{id}/delete",
-            get(detail::confirm_delete).post(detail::delete),
+            get(disconnect::confirm).post(disconnect::delete),
         )
         .route("/connections/{id}/rooms", get(rooms::show))
 }

@@ -15,7 +15,7 @@ use super::{api_message, failed, owner_label, room_label, state_of};
 use crate::api::connections::{ConnectionPatch, ConnectionView};
 use crate::api::inbound::InboundSecretBody;
 use crate::console::page::{render, see_other, FieldError, Page, Section};
-use crate::console::session::{Console, ConsoleForm, NoFields};
+use crate::console::session::{Console, ConsoleForm};
 use crate::error::{ApiError, ApiJson};
 use crate::AppState;
 
@@ -91,7 +91,7 @@ struct DetailPage {
     followers: Option<Vec<Follower>>,
 }
 
-fn shown(console: &Console, v: &ConnectionView) -> Shown {
+pub fn shown(console: &Console, v: &ConnectionView) -> Shown {
     let tr = console.tr;
     let provider: Option<Provider> = v.provider.parse().ok();
     let secret_hint = v
@@ -335,64 +335,6 @@ pub async fn set_inbound_secret(
         Err(e) if e.status == StatusCode::UNPROCESSABLE_ENTITY => {
             let message = api_message(console.tr, None, &e);
             detail_page(&state, &console, &id, vec![refused(message)], None).await
-        }
-        Err(e) => failed(&console.page(Section::Connections, "conn-list-title"), &e),
-    }
-}
-
-#[derive(Template)]
-#[template(path = "console/connections/delete.html")]
-struct DeletePage {
-    page: Page,
-    c: Shown,
-}
-
-/// `GET /console/connections/{id}/delete`: what disconnecting stops, and the button.
-pub async fn confirm_delete(
-    State(state): State<AppState>,
-    console: Console,
-    Path(id): Path<String>,
-) -> Response {
-    let mut page = console.page(Section::Connections, "conn-delete-title");
-    let view = match crate::api::connections::show(State(state), console.auth(), Path(id)).await {
-        Ok(ApiJson(view)) => view,
-        Err(e) => return failed(&page, &e),
-    };
-    let c = shown(&console, &view);
-    page.title = console.tr.with("conn-delete-title", "tool", c.tool);
-    render(StatusCode::OK, &DeletePage { page, c })
-}
-
-/// `POST /console/connections/{id}/delete`: the credentials go at once; deliveries
-/// waiting for them end cancelled (the API's own delete).
-pub async fn delete(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-    ConsoleForm(console, NoFields {}): ConsoleForm<NoFields>,
-) -> Response {
-    // What it was, for the audit log (the API's delete answers 204 without a body).
-    let before =
-        crate::api::connections::show(State(state.clone()), console.auth(), Path(id.clone()))
-            .await
-            .ok()
-            .map(|ApiJson(v)| v);
-    match crate::api::connections::delete(State(state.clone()), console.auth(), Path(id.clone()))
-        .await
-    {
-        Ok(_) => {
-            let detail = before.map_or_else(String::new, |v| {
-                format!(
-                    "{} ({}), account {}, {} pending deliveries cancelled",
-                    v.provider,
-                    v.kind,
-                    v.account.name.as_deref().unwrap_or("-"),
-                    v.pending_deliveries.unwrap_or(0)
-                )
-            });
-            console
-                .audit(&state, "connection.delete", &id, &detail)
-                .await;
-            see_other("/console/connections?flash=conn-disconnected")
         }
         Err(e) => failed(&console.page(Section::Connections, "conn-list-title"), &e),
     }

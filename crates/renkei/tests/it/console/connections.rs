@@ -10,6 +10,7 @@ use crate::helpers::{Backend, TestApp};
 
 mod manage;
 mod oauth;
+mod tools;
 
 const TOKEN: &str = "cw-token-for-the-office-7a3f";
 const ACCOUNT: i64 = 71_001;
@@ -187,86 +188,6 @@ async fn a_refused_token_is_shown_on_the_form(backend: Backend) {
     assert!(api_connections(&app).await.is_empty());
 }
 
-/// A client's own token (Cells Drive level 4) and a Teams workflow, each with its fields;
-/// a retired Teams connector URL is refused on the URL field.
-async fn other_owners_and_tools_connect(backend: Backend) {
-    let Some(app) = TestApp::spawn(backend).await else {
-        return;
-    };
-    let (s, _) = app
-        .put("/api/v1/clients/acme", json!({"name": "Acme"}))
-        .await;
-    assert_eq!(s, StatusCode::CREATED);
-    app.fake().add_account(TOKEN, ACCOUNT, "Acme 担当");
-    let mut browser = Browser::signed_in(&app).await;
-    let sent = browser
-        .submit(
-            "/console/connections/new/chatwork",
-            "/console/connections/new/chatwork",
-            &[
-                ("api_token", TOKEN),
-                ("owner", "client"),
-                ("owner_id", "acme"),
-            ],
-        )
-        .await;
-    let id = connection_id_of(&sent, "conn-connected");
-    let (_, conn) = app.get(&format!("/api/v1/connections/{id}")).await;
-    assert_eq!(conn["owner"], json!({"client": "acme"}));
-
-    let form = browser.open("/console/connections/new/teams").await;
-    form.assert_has("Webhook 要求を受信するとチャネルに投稿する");
-    assert!(
-        !form.html.contains("name=\"room\""),
-        "webhooks fix their channel"
-    );
-    let retired = browser
-        .submit(
-            "/console/connections/new/teams",
-            "/console/connections/new/teams",
-            &[(
-                "webhook_url",
-                "https://acme.webhook.office.com/webhookb2/abc@def/IncomingWebhook/123/456",
-            )],
-        )
-        .await;
-    assert_eq!(
-        retired.status,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "{}",
-        retired.html
-    );
-    retired.assert_has("id=\"webhook_url-error\"");
-    retired.assert_has("廃止された Office 365 コネクタ");
-    let url = app
-        .fakes
-        .teams
-        .add_workflow("wf-console", "sig-console-5678");
-    let sent = browser
-        .submit(
-            "/console/connections/new/teams",
-            "/console/connections/new/teams",
-            &[("webhook_url", &url)],
-        )
-        .await;
-    let id = connection_id_of(&sent, "conn-connected");
-    let page = browser.open(&format!("/console/connections/{id}")).await;
-    page.assert_has("Microsoft Teams");
-    page.assert_has("Webhook を作成したチャンネル");
-    assert!(!page.html.contains("sig-console-5678"), "{}", page.html);
-
-    // LINE WORKS explains the API 1.0 names; LINE shows the Login callback URL to register.
-    let lw = browser.open("/console/connections/new/line_works").await;
-    lw.assert_has("Server List ID");
-    lw.assert_has("<textarea id=\"private_key\"");
-    let line = browser.open("/console/connections/new/line").await;
-    line.assert_has(&app.url("/link/line/callback"));
-    assert_eq!(
-        browser.open("/console/connections/new/fax").await.status,
-        StatusCode::NOT_FOUND
-    );
-}
-
 /// Another tenant's connection IDs answer 404 on every page and form, and change nothing.
 async fn another_tenants_connection_is_not_found(backend: Backend) {
     let Some(app) = TestApp::spawn(backend).await else {
@@ -417,7 +338,6 @@ async fn english_pages_render(backend: Backend) {
 crate::on_both_backends!(
     chatwork_connects_through_the_form,
     a_refused_token_is_shown_on_the_form,
-    other_owners_and_tools_connect,
     another_tenants_connection_is_not_found,
     posts_without_csrf_are_refused,
     english_pages_render,

@@ -247,7 +247,44 @@ async fn disconnect_after_a_confirmation(backend: Backend) {
     );
 }
 
+/// Chatwork refuses the token later (it was reissued): the list and the page say the
+/// connection is broken, why, and lead to connecting again.
+async fn a_broken_connection_says_why_and_how_to_reconnect(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    let conn = app
+        .connect(TOKEN, ACCOUNT, json!({"tenant": true}), None)
+        .await;
+    let id = conn["id"].as_i64().unwrap();
+    app.fake().revoke_token(TOKEN);
+    let ev = app
+        .send(json!({"type": "t", "to": {"tenant": true}, "title": "届かない"}))
+        .await;
+    app.settled(ev).await;
+    eventually(
+        Duration::from_secs(10),
+        "the connection marked broken",
+        async || connection(&app, id).await.1["status"] == "broken",
+    )
+    .await;
+    let reason = connection(&app, id).await.1["status_reason"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let mut browser = Browser::signed_in(&app).await;
+    let list = browser.open("/console/connections").await;
+    list.assert_has("state-broken");
+    list.assert_has("接続エラー");
+    list.assert_has(&reason);
+    let page = browser.open(&format!("/console/connections/{id}")).await;
+    page.assert_has("接続エラー");
+    page.assert_has(&reason);
+    page.assert_has("href=\"/console/connections/new/chatwork\">接続し直す");
+}
+
 crate::on_both_backends!(
+    a_broken_connection_says_why_and_how_to_reconnect,
     switched_off_and_on_again,
     the_room_is_pasted_picked_or_cleared,
     the_inbound_webhook_is_shown_and_its_secret_saved,

@@ -11,7 +11,9 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use crate::model::{ConnectionKind, DeliveryMode, Mention, Owner, Provider};
 
-pub use rooms::group_room;
+pub use rooms::{
+    group_destination, group_room, group_room_holder, GroupDestination, GroupRoomSource,
+};
 
 #[derive(Debug, Clone)]
 pub struct ConnectionView {

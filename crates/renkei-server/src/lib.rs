@@ -90,11 +90,26 @@ impl AppState {
 
 pub fn router(state: AppState) -> Router {
     let v1 = Router::new()
-        .route("/clients/{external_id}", put(api::directory::put_client))
-        .route("/groups/{external_id}", put(api::directory::put_group))
+        .route("/clients", get(api::lists::clients))
+        .route(
+            "/clients/{external_id}",
+            put(api::directory::put_client)
+                .get(api::lists::client)
+                .delete(api::removal::delete_client),
+        )
+        .route("/groups", get(api::lists::groups))
+        .route(
+            "/groups/{external_id}",
+            put(api::directory::put_group)
+                .get(api::lists::group)
+                .delete(api::removal::delete_group),
+        )
+        .route("/members", get(api::lists::members))
         .route(
             "/members/{external_id}",
-            put(api::directory::put_member).get(api::directory::get_member),
+            put(api::directory::put_member)
+                .get(api::directory::get_member)
+                .delete(api::removal::delete_member),
         )
         .route(
             "/members/{external_id}/preferences",
@@ -102,7 +117,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route(
             "/settings",
-            put(api::directory::put_settings).get(api::directory::get_settings),
+            put(api::settings::put_settings).get(api::settings::get_settings),
         )
         .route("/route-preview", post(api::preview::preview))
         .route("/bulk-sends", post(api::bulk::create))
@@ -119,7 +134,13 @@ pub fn router(state: AppState) -> Router {
             "/connections/{id}/contact-requests/{request_id}/approve",
             post(api::chatwork::approve_contact_request),
         )
-        .route("/event-types/{key}", put(api::directory::put_event_type))
+        .route("/event-types", get(api::lists::event_types))
+        .route(
+            "/event-types/{key}",
+            put(api::directory::put_event_type)
+                .get(api::lists::event_type)
+                .delete(api::removal::delete_event_type),
+        )
         .route(
             "/connections",
             post(api::connections::create).get(api::connections::list),
@@ -154,9 +175,20 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/providers", get(api::providers::list))
         .route("/console-links", post(api::web_links::console_link))
-        .route("/events", post(api::events::create))
+        .route(
+            "/events",
+            post(api::events::create).get(api::event_log::list),
+        )
         .route("/events/batch", post(api::events::create_batch))
         .route("/events/{id}", get(api::events::show))
+        .route(
+            "/deliveries/{id}/resend",
+            post(api::resend::resend_delivery),
+        )
+        .route(
+            "/connections/{id}/resend-failed",
+            post(api::resend::resend_failed),
+        )
         .fallback(api::not_found)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

@@ -171,38 +171,9 @@ impl Store {
     /// number of deliveries cancelled, or `None` when there is no such connection.
     pub async fn delete_connection(&self, tenant: i64, id: i64) -> Result<Option<u64>> {
         let mut tx = self.write.begin().await?;
-        let now = now_ms();
-        let done = sqlx::query(
-            "UPDATE connections SET status = 'deleted', secret = NULL, status_reason = 'deleted by the tenant', updated_at = $1 \
-             WHERE tenant_id = $2 AND id = $3 AND status <> 'deleted'",
-        )
-        .bind(now)
-        .bind(tenant)
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
-        if done.rows_affected() == 0 {
-            return Ok(None);
-        }
-        // The same settlement intake and lanes give a deleted connection's deliveries.
-        let why = DeadConnection::from_state(Some("deleted"), None).expect("deleted is dead");
-        let cancelled = sqlx::query(
-            "UPDATE deliveries SET status = $1, reason_code = $2, reason = $3, updated_at = $4 \
-             WHERE connection_id = $5 AND status = 'pending'",
-        )
-        .bind(why.status)
-        .bind(why.code)
-        .bind(&why.reason)
-        .bind(now)
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query("DELETE FROM lane_leases WHERE connection_id = $1")
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
+        let cancelled = delete_connection_in(&mut tx, tenant, id, "deleted by the tenant").await?;
         tx.commit().await?;
-        Ok(Some(cancelled.rows_affected()))
+        Ok(cancelled)
     }
 
     /// The provider refused the credentials: mark the connection broken and fail what waits.
@@ -399,4 +370,48 @@ impl Store {
         }
         Ok(out)
     }
+}
+
+/// Deletes a live connection inside `tx`: its credentials go at once, its pending deliveries
+/// end as intake and lanes settle a deleted connection's (`connection_deleted`), its lease is
+/// dropped. Returns how many deliveries were cancelled, or `None` when there is no such
+/// live connection.
+pub(crate) async fn delete_connection_in(
+    tx: &mut sqlx::AnyConnection,
+    tenant: i64,
+    id: i64,
+    why_deleted: &str,
+) -> Result<Option<u64>> {
+    let now = now_ms();
+    let done = sqlx::query(
+        "UPDATE connections SET status = 'deleted', secret = NULL, status_reason = $1, updated_at = $2 \
+         WHERE tenant_id = $3 AND id = $4 AND status <> 'deleted'",
+    )
+    .bind(why_deleted)
+    .bind(now)
+    .bind(tenant)
+    .bind(id)
+    .execute(&mut *tx)
+    .await?;
+    if done.rows_affected() == 0 {
+        return Ok(None);
+    }
+    // The same settlement intake and lanes give a deleted connection's deliveries.
+    let why = DeadConnection::from_state(Some("deleted"), None).expect("deleted is dead");
+    let cancelled = sqlx::query(
+        "UPDATE deliveries SET status = $1, reason_code = $2, reason = $3, updated_at = $4 \
+         WHERE connection_id = $5 AND status = 'pending'",
+    )
+    .bind(why.status)
+    .bind(why.code)
+    .bind(&why.reason)
+    .bind(now)
+    .bind(id)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query("DELETE FROM lane_leases WHERE connection_id = $1")
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    Ok(Some(cancelled.rows_affected()))
 }

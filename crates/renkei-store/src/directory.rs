@@ -117,7 +117,7 @@ fn json<T: Serialize>(v: &T) -> String {
     serde_json::to_string(v).expect("serialisable")
 }
 
-fn parse_map(text: &str) -> Result<BTreeMap<Provider, String>> {
+pub(crate) fn parse_map(text: &str) -> Result<BTreeMap<Provider, String>> {
     serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("room/identity map: {e}")))
 }
 
@@ -224,6 +224,33 @@ impl Store {
                 .fetch_all(&self.read)
                 .await?,
         )
+    }
+
+    /// Every event type of the tenant, by key (the console's settings page and its
+    /// event type × tool matrix show them all at once).
+    pub async fn event_types(&self, tenant: i64) -> Result<Vec<EventType>> {
+        let rows = sqlx::query(
+            "SELECT key, name, delivery, provider_defaults, link_ttl_days FROM event_types \
+             WHERE tenant_id = $1 ORDER BY key",
+        )
+        .bind(tenant)
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let delivery: String = r.try_get(2)?;
+                Ok(EventType {
+                    key: r.try_get(0)?,
+                    name: r.try_get(1)?,
+                    delivery: DeliveryMode::parse(&delivery).ok_or_else(|| {
+                        StoreError::Corrupt(format!("delivery mode `{delivery}`"))
+                    })?,
+                    defaults: serde_json::from_str(&r.try_get::<String, _>(3)?)
+                        .map_err(|e| StoreError::Corrupt(format!("provider defaults: {e}")))?,
+                    confirmation_link_ttl_days: r.try_get(4)?,
+                })
+            })
+            .collect()
     }
 
     async fn group_id(&self, tenant: i64, ext: &str) -> Result<Option<i64>> {
@@ -730,7 +757,7 @@ impl Store {
         Ok(())
     }
 
-    async fn connection_views(&self, tenant: i64) -> Result<Vec<ConnectionView>> {
+    pub(crate) async fn connection_views(&self, tenant: i64) -> Result<Vec<ConnectionView>> {
         let rows = sqlx::query(
             "SELECT id, provider, owner_kind, owner_id, room, default_room, account_id, enabled, kind FROM connections \
              WHERE tenant_id = $1 AND status = 'connected' ORDER BY id",

@@ -66,27 +66,6 @@ impl Store {
 }
 
 impl Store {
-    /// The tenant's confirmation-link lifetime in days (`None`: no link).
-    pub async fn link_ttl_days(&self, tenant: i64) -> Result<Option<i64>> {
-        Ok(
-            sqlx::query_scalar("SELECT link_ttl_days FROM tenants WHERE id = $1")
-                .bind(tenant)
-                .fetch_one(&self.read)
-                .await?,
-        )
-    }
-
-    pub async fn set_link_ttl_days(&self, tenant: i64, days: Option<i64>) -> Result<()> {
-        sqlx::query("UPDATE tenants SET link_ttl_days = $1 WHERE id = $2")
-            .bind(days)
-            .bind(tenant)
-            .execute(&self.write)
-            .await?;
-        Ok(())
-    }
-}
-
-impl Store {
     pub async fn tenant(&self, id: i64) -> Result<Option<Tenant>> {
         let row = sqlx::query("SELECT id, name, created_at FROM tenants WHERE id = $1")
             .bind(id)
@@ -140,21 +119,3 @@ impl Store {
 /// How long a node may keep trusting an API key it checked (a rotated key stops working
 /// everywhere within this time).
 pub const API_KEY_CACHE_MS: u64 = 10_000;
-
-/// A tenant's own settings.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TenantSettings {
-    pub confirmation_link_ttl_days: Option<i64>,
-    pub time_zone: String,
-    pub language: String,
-}
-
-impl Store {
-    pub async fn tenant_settings(&self, tenant: i64) -> Result<TenantSettings> {
-        Ok(TenantSettings {
-            confirmation_link_ttl_days: self.link_ttl_days(tenant).await?,
-            time_zone: "Asia/Tokyo".to_string(),
-            language: "ja".to_string(),
-        })
-    }
-}

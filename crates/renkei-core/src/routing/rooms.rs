@@ -141,6 +141,16 @@ pub fn group_room<'a>(
     group: &'a GroupView,
     provider: Provider,
 ) -> (Option<&'a String>, Vec<&'a str>) {
+    let (found, chain) = group_room_holder(s, group, provider);
+    (found.map(|(room, _)| room), chain)
+}
+
+/// As [`group_room`], also naming the group the room belongs to.
+pub fn group_room_holder<'a>(
+    s: &'a Snapshot,
+    group: &'a GroupView,
+    provider: Provider,
+) -> (Option<(&'a String, &'a GroupView)>, Vec<&'a str>) {
     let mut chain = Vec::new();
     let mut seen = HashSet::new();
     let mut cur = Some(group);
@@ -150,11 +160,61 @@ pub fn group_room<'a>(
         }
         chain.push(g.name.as_str());
         if let Some(room) = g.rooms.get(&provider) {
-            return (Some(room), chain);
+            return (Some((room, g)), chain);
         }
         cur = g.parent.and_then(|p| s.groups.get(&p));
     }
     (None, chain)
+}
+
+/// Where a post for a group through one tenant connection goes, and why.
+#[derive(Debug, Clone)]
+pub enum GroupRoomSource<'a> {
+    /// The group's own room.
+    Own,
+    /// The room of this ancestor (the nearest one that has a room for the provider).
+    Inherited(&'a GroupView),
+    /// No group in the chain has a room: the tenant connection's own room.
+    ConnectionRoom,
+    /// A webhook posts only into its own channel, whatever the group's rooms.
+    WebhookChannel,
+    /// Nowhere: no room in the chain and the connection has no room of its own.
+    Nowhere,
+}
+
+#[derive(Debug, Clone)]
+pub struct GroupDestination<'a> {
+    pub room: Option<&'a String>,
+    pub source: GroupRoomSource<'a>,
+    /// The groups walked, the group itself first (names, for reason texts).
+    pub chain: Vec<&'a str>,
+}
+
+/// The room a group's posts through tenant connection `c` go to: the group's own room, else
+/// the nearest ancestor's, else the connection's room (a webhook: always its own channel).
+/// Routing and the console's "effective room" both ask this.
+pub fn group_destination<'a>(
+    s: &'a Snapshot,
+    group: &'a GroupView,
+    c: &'a ConnectionView,
+) -> GroupDestination<'a> {
+    let (found, chain) = group_room_holder(s, group, c.provider);
+    // A webhook cannot post into the group's room: only into its own channel.
+    let found = found.filter(|_| c.kind.chooses_room());
+    let (room, source) = match (found, &c.room) {
+        (Some((r, holder)), _) if holder.id == group.id => (Some(r), GroupRoomSource::Own),
+        (Some((r, holder)), _) => (Some(r), GroupRoomSource::Inherited(holder)),
+        (None, Some(r)) => (Some(r), GroupRoomSource::ConnectionRoom),
+        (None, None) if !c.kind.chooses_room() && c.default_room.is_some() => {
+            (c.default_room.as_ref(), GroupRoomSource::WebhookChannel)
+        }
+        (None, None) => (None, GroupRoomSource::Nowhere),
+    };
+    GroupDestination {
+        room,
+        source,
+        chain,
+    }
 }
 
 /// Room delivery into a group's room through each tenant connection the `allowed` filter keeps.
@@ -173,33 +233,31 @@ pub(super) fn group_room_deliveries(
             out.push(skip(target.into(), Some(c.provider), code, reason));
             continue;
         }
-        let (room, chain) = group_room(s, group, c.provider);
-        // A webhook cannot post into the group's room: only into its own channel.
-        let room = room.filter(|_| c.kind.chooses_room());
-        let path = chain.join(" → parent ");
-        let (room, why) = match (room, &c.room) {
-            (Some(r), _) => (
+        let dest = group_destination(s, group, c);
+        let path = dest.chain.join(" → parent ");
+        let (room, why) = match (dest.room, &dest.source) {
+            (Some(r), GroupRoomSource::Own | GroupRoomSource::Inherited(_)) => (
                 r.clone(),
                 format!(
                     "group {path} has {} room {r} → via connection {}",
                     c.provider, c.id
                 ),
             ),
-            (None, Some(r)) => (
+            (Some(r), GroupRoomSource::ConnectionRoom) => (
                 r.clone(),
                 format!(
                     "group {path} has no {} room → the tenant's default room {r} via connection {}",
                     c.provider, c.id
                 ),
             ),
-            (None, None) if !c.kind.chooses_room() && c.default_room.is_some() => (
-                c.default_room.clone().unwrap_or_default(),
+            (Some(r), GroupRoomSource::WebhookChannel) => (
+                r.clone(),
                 format!(
                     "connection {} is a {} webhook → its own channel",
                     c.id, c.provider
                 ),
             ),
-            (None, None) => {
+            _ => {
                 out.push(skip(
                     target.into(),
                     Some(c.provider),

@@ -233,6 +233,48 @@ fn a_cycle_does_not_hang_the_walk() {
     assert_eq!(chain, vec!["a", "b"]);
 }
 
+/// The console's "effective room" is routing's own answer, with where it comes from.
+#[test]
+fn group_destination_names_where_the_room_comes_from() {
+    let s = seed_tree();
+    let office = s.connections[0].clone();
+    let dest = |s: &Snapshot, g: i64, c: &ConnectionView| {
+        let d = group_destination(s, &s.groups[&g], c);
+        (d.room.cloned(), d.source.label())
+    };
+    assert_eq!(dest(&s, 2, &office), (Some("300".into()), "own".into()));
+    assert_eq!(
+        dest(&s, 3, &office),
+        (Some("300".into()), "inherited from 開発部".into())
+    );
+    assert_eq!(
+        dest(&s, 5, &office),
+        (Some("100".into()), "connection room".into())
+    );
+    let mut bare = office.clone();
+    bare.room = None;
+    assert_eq!(dest(&s, 5, &bare), (None, "nowhere".into()));
+    let mut webhook = bare.clone();
+    webhook.kind = ConnectionKind::Webhook;
+    webhook.default_room = Some("hook".into());
+    assert_eq!(
+        dest(&s, 2, &webhook),
+        (Some("hook".into()), "webhook".into())
+    );
+}
+
+impl GroupRoomSource<'_> {
+    fn label(&self) -> String {
+        match self {
+            GroupRoomSource::Own => "own".into(),
+            GroupRoomSource::Inherited(g) => format!("inherited from {}", g.name),
+            GroupRoomSource::ConnectionRoom => "connection room".into(),
+            GroupRoomSource::WebhookChannel => "webhook".into(),
+            GroupRoomSource::Nowhere => "nowhere".into(),
+        }
+    }
+}
+
 #[test]
 fn members_in_one_room_share_one_post_mentioning_each() {
     let mut s = seed_tree();

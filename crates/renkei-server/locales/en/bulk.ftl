@@ -1,1 +1,60 @@
-# bulk
+# Bulk send (Cells Drive bulk message)
+bulk-title = Bulk send
+bulk-intro = Send one message to several Chatwork rooms. Rooms are posted to one after another within Chatwork's rate limits, so with many rooms it takes a little while.
+bulk-no-connection = Bulk send needs a Chatwork connection.
+bulk-connect-chatwork = Connect Chatwork
+bulk-step-connection = 1. Chatwork account to send from
+bulk-connection = Connection
+bulk-show-rooms = Show rooms
+bulk-step-rooms = 2. Rooms
+bulk-no-rooms = This account is in no room.
+bulk-rooms = { $count ->
+    [one] 1 room (rooms this account is in)
+   *[other] { $count } rooms (rooms this account is in)
+}
+bulk-rooms-hint = Tick the rooms to send to (Chatwork lists at most 100).
+bulk-filter = Filter rooms by name
+bulk-check-visible = Select all shown
+bulk-clear-visible = Clear all shown
+bulk-kind-my = My Chat
+bulk-kind-direct = direct chat
+bulk-kind-group = group chat
+bulk-readonly = read-only, cannot post
+bulk-step-message = 3. Message
+bulk-message-title = Title (optional)
+bulk-message-title-hint = Shown as the message's heading.
+bulk-message-body = Message
+bulk-message-body-hint = Every ticked room gets the same message.
+bulk-send = Send
+bulk-send-hint = After sending you see its progress, room by room.
+bulk-not-found-title = Not found
+bulk-not-found = This bulk send or connection does not exist. Pick one again.
+bulk-progress-title = Bulk send progress
+bulk-progress-sending = Sending
+bulk-progress-done = Finished
+bulk-percent = { $percent }% done
+bulk-counts = { $counts } rooms
+bulk-state-sent = Sent
+bulk-state-waiting = Waiting
+bulk-state-queued = Queued
+bulk-state-rate-limited = Waiting for the rate limit
+bulk-state-retrying = Will retry
+bulk-state-failed = Failed
+bulk-state-cancelled = Cancelled
+bulk-paused = Chatwork's rate limit was reached: sending resumes at { $time }.
+bulk-next-at = Next try at { $time }
+bulk-col-room = Room
+bulk-cancel = Cancel the rest
+bulk-cancel-hint = Rooms not posted to yet get nothing. Messages already sent stay.
+bulk-cancel-confirm = Cancel sending to the rooms not posted to yet?
+bulk-the-message = The message
+bulk-another = Send another message
+bulk-in-log = See it in the delivery log
+flash-bulk-cancelled = Sending to the remaining rooms was cancelled.
+bulk-err-invalid_rooms = Tick at least one room.
+bulk-err-invalid_room = A ticked room cannot be sent to. Tick the rooms again.
+bulk-err-invalid_title = The title may have at most 1,000 characters.
+bulk-err-invalid_body = Write a message.
+bulk-err-chatwork_invalid_token = Chatwork refused this connection's API token. Set the token again on the connection's page.
+bulk-err-chatwork_error = Chatwork did not list the rooms. Please try again in a moment.
+bulk-err-wrong_provider = Pick a Chatwork connection for a bulk send.

@@ -1,1 +1,50 @@
-# event_types
+# Event types (ACALL device settings, HiManager destinations, WORKPLACE notification management)
+et-title = Event types
+et-intro = For each type of notice your business system sends: how it is delivered (room or direct), how long its confirmation link works, and which tools carry it.
+et-list = Event types
+et-empty = No event types yet. Add one with the form below (notices of an unknown type go to rooms).
+et-key = Key
+et-key-hint = The name your system gives when it sends the notice (e.g. visitor.arrived). It cannot be changed once added.
+et-name = Name
+et-name-hint = Shown in the console and on members' settings pages (e.g. Visitor arrived).
+et-delivery = Delivery
+et-delivery-hint = Where notices of this type go.
+et-delivery-room = Room
+et-delivery-room-hint = To the room set for the group or client. A group without a room uses the nearest parent group's room, else the default room.
+et-delivery-direct = Direct
+et-delivery-direct-hint = To the private chat between the bot and the person (only they see it). For a group, to each of its members.
+et-delivery-both = Both
+et-delivery-both-hint = To the room and directly.
+et-ttl = Confirmation link lifetime
+et-ttl-hint = How long the confirmation link in each notice works. "Office setting" uses the value on the Settings page (now: { $setting }).
+et-ttl-office = Office setting ({ $setting })
+et-ttl-none = no link
+et-ttl-days = { $days ->
+    [one] 1 day
+   *[other] { $days } days
+}
+et-edit = Edit
+et-edit-title = Settings of “{ $name }”
+et-back = Back to the event types
+et-save = Save
+et-cancel = Cancel
+et-new = Add an event type
+et-create = Add
+et-matrix = Which tool gets which notice
+et-matrix-hint = Tick the tools each type of notice goes to. A cleared box stops that type on that tool for everyone (it overrides members' own choices).
+et-matrix-no-tools = No tool is connected yet.
+et-matrix-connect = Connect a tool
+et-matrix-no-types = Add an event type to choose its tools here.
+et-matrix-not-connected = not connected
+et-matrix-save = Save tool choices
+et-not-found-title = Event type not found
+et-not-found = This event type does not exist or was deleted. Pick one from the list.
+et-err-key-taken = The key “{ $key }” exists already. To change it, open it with “Edit” in the list.
+et-err-invalid_external_id = Enter a key (one line, at most 255 characters).
+et-err-invalid_name = Enter a name (one line, at most 255 characters).
+et-err-invalid_delivery = Choose Room, Direct or Both.
+et-err-invalid_link_ttl = Choose a lifetime from the list (1, 3, 7 or 30 days, or the office setting).
+flash-et-created = Event type added.
+flash-et-saved = Event type saved.
+flash-et-matrix-saved = Tool choices saved.
+flash-et-matrix-unchanged = Nothing was changed.

@@ -1,1 +1,66 @@
-# preview
+# 送信先プレビュー
+preview-title = 送信先プレビュー
+preview-intro = 宛先・通知の種類・本文を入力すると、実際に送る前に、どこに届くか、その理由、各ツールでの表示を確認できます。この画面からは送信されません。
+preview-form = 確認する通知
+preview-targets = 宛先
+preview-targets-hint = 少なくとも一つ指定してください。ID は業務システム側の ID です。複数のときはカンマ（,）か改行で区切ります。
+preview-tenant = 事務所全体（事務所の連携の送信先）
+preview-clients = 顧問先 ID
+preview-clients-hint = 例: acme, 山田商店
+preview-groups = グループ ID
+preview-groups-hint = ルームに送るときはグループのルーム（なければ親グループのルーム）、ダイレクトのときは各メンバーに送ります。
+preview-members = メンバー ID
+preview-members-hint = 例: yamada, sato
+preview-subgroups = ダイレクトで送るとき、サブグループのメンバーにも送る
+preview-event-type = 通知の種類（キー）
+preview-event-type-hint = 登録済みの種類から選ぶか、キーを入力してください。未登録のキーはルームに送ります。
+preview-delivery = 送り方
+preview-delivery-hint = この通知だけ、通知の種類の設定と違う送り方にする場合に選びます。
+preview-delivery-type = 通知の種類の設定に従う
+preview-message-title = 件名
+preview-message-body = 本文
+preview-url = リンク（任意）
+preview-url-hint = 通知に載せる業務システムの URL（http または https）
+preview-run = 送信先を確認する
+preview-nothing-sent = 確認するだけで、送信はしません。
+preview-sample-title = 送信先の確認
+preview-result = 確認結果
+preview-would-send = { $count ->
+    [0] 送信される通知はありません。
+   *[other] { $count } か所に送信されます。
+}
+preview-would-skip = { $count } 件は送信されません（理由は下の表をご覧ください）。
+preview-link-expires = 確認リンクの有効期限: { $time }（ここに表示されるリンクは見本で、開いても通知は確認済みになりません）
+preview-for = 宛先
+preview-connection = 連携
+preview-connection-n = 連携 #{ $id }
+preview-mentions = メンション
+preview-why = 送信先が決まった理由
+preview-warnings = 注意
+preview-as-shown = { $tool } での表示
+preview-json = （送信する JSON）
+preview-skipped = 送信されない宛先
+preview-skip-reason = 理由
+preview-route-english = 理由の詳しい経過は、送信履歴と同じく renkei の記録（英語）で表示しています。
+preview-target-tenant = 事務所全体
+preview-target-client = 顧問先 { $id }
+preview-target-group = グループ { $id }
+preview-target-member = メンバー { $id }
+preview-dest-room = ルーム { $room }
+preview-dest-direct = ダイレクト（アカウント { $account }）
+preview-skip-no_connection = 送信に使える連携がありません。
+preview-skip-no_destination = 送信先のルームが決まっていません（ルームもマイチャットもありません）。
+preview-skip-no_group = メンバーがどのグループにも所属していないため、ルームがありません。
+preview-skip-no_identity = メンバーのこのツールのアカウントが登録されていません。
+preview-skip-no_members = グループにメンバーがいません。
+preview-skip-unknown_client = この ID の顧問先は登録されていません。
+preview-skip-unknown_group = この ID のグループは登録されていません。
+preview-skip-unknown_member = この ID のメンバーは登録されていません。
+preview-skip-preference_off = この種類の通知は、このツールには送らない設定です。
+preview-skip-connection_switched_off = 連携がオフになっています。
+preview-err-no_targets = 宛先を一つ以上指定してください（事務所全体、顧問先、グループ、メンバーのいずれか）。
+preview-err-invalid_type = 通知の種類のキーを入力してください（1行、255文字以内）。
+preview-err-invalid_title = 件名を入力してください（1,000文字以内）。
+preview-err-invalid_url = リンクは http:// または https:// で始まる URL を入力してください。
+preview-err-invalid_delivery = 送り方を一覧から選んでください。
+preview-err-too_many_recipients = 宛先が多すぎます。グループごとなどに分けて確認してください。

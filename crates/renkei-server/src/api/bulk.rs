@@ -39,8 +39,13 @@ pub struct RoomProgress {
     /// `pending`, `delivered`, `failed` or `cancelled`.
     pub status: String,
     pub message_id: Option<String>,
+    /// Why it failed, or (while pending) why the last attempt is to be retried, e.g.
+    /// `room_rate_limited`, `credential_rate_limited`, `provider_unavailable`.
+    pub reason_code: Option<String>,
     pub reason: Option<String>,
     pub attempts: usize,
+    /// While pending after an attempt: when it is tried again (Unix ms).
+    pub next_attempt_at: Option<i64>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -53,6 +58,11 @@ pub struct BulkSendProgress {
     pub cancelled: usize,
     /// True once nothing is pending.
     pub done: bool,
+    /// The connection that posts the message.
+    pub connection_id: Option<i64>,
+    /// While the connection waits for its token's rate limit to reset: until when (Unix ms).
+    /// Nothing is posted to any room before then.
+    pub paused_until: Option<i64>,
     pub rooms: Vec<RoomProgress>,
 }
 
@@ -148,10 +158,23 @@ async fn progress_of(state: &AppState, tenant: i64, id: i64) -> Result<BulkSendP
                 .unwrap_or_default(),
             status: d.status.clone(),
             message_id: d.message_id.clone(),
+            reason_code: d.reason_code.clone(),
             reason: d.reason.clone(),
             attempts: d.attempts.len(),
+            // Before the first attempt the time only says "queued", which `attempts: 0` says.
+            next_attempt_at: d.next_attempt_at.filter(|_| !d.attempts.is_empty()),
         })
         .collect();
+    let connection_id = ev.deliveries.iter().find_map(|d| d.connection_id);
+    let paused_until = match connection_id {
+        Some(c) if count("pending") > 0 => state
+            .store
+            .connection(tenant, c)
+            .await?
+            .map(|c| c.paused_until)
+            .filter(|until| *until > renkei_store::now_ms()),
+        _ => None,
+    };
     Ok(BulkSendProgress {
         id,
         total: ev.deliveries_total as usize,
@@ -160,6 +183,8 @@ async fn progress_of(state: &AppState, tenant: i64, id: i64) -> Result<BulkSendP
         failed: count("failed"),
         cancelled: count("cancelled"),
         done: count("pending") == 0,
+        connection_id,
+        paused_until,
         rooms,
     })
 }

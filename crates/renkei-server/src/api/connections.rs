@@ -5,7 +5,6 @@ use axum::http::StatusCode;
 use renkei_core::ids;
 use renkei_core::model::{ConnectionKind, Owner, Provider};
 use renkei_store::connections::{Connection, NewConnection};
-use renkei_store::signals::LaneSignal;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use tracing::info;
@@ -334,11 +333,8 @@ pub async fn delete(
         .delete_connection(auth.id(), id)
         .await?
         .ok_or_else(|| ApiError::not_found("connection"))?;
-    state.dispatcher.stop_lane(id);
-    // Tokens kept in memory (OAuth, LINE WORKS, LINE) go with the credentials.
-    state.providers.forget(id);
-    // Lanes on other nodes hold the credentials in memory too.
-    state.store.signal_lanes(LaneSignal::Stop, &[id]).await?;
+    // Its lane here and elsewhere, and tokens kept in memory, go with the credentials.
+    super::removal::after_connections_deleted(&state, &[id]).await?;
     info!(
         tenant = auth.id(),
         connection = id,

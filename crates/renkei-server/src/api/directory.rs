@@ -6,7 +6,6 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use renkei_core::ids;
 use renkei_core::model::{DeliveryMode, Provider};
-use renkei_core::routing;
 use renkei_store::directory::{
     Client, DirectoryError, EventType, Group, Identities, Member, MemberInput, Preferences, Rooms,
 };
@@ -281,17 +280,8 @@ async fn member_view(
     tenant: i64,
     member: Member,
 ) -> Result<MemberView, ApiError> {
-    let mut warnings = Vec::new();
-    if let Some(account) = member.identities.get(&Provider::Chatwork) {
-        for c in state.store.connections(tenant).await? {
-            if c.owner == renkei_core::model::Owner::Tenant
-                && c.provider == Provider::Chatwork
-                && c.account_id.as_deref() == Some(account.as_str())
-            {
-                warnings.push(routing::self_mention_warning(c.id, &member.name, account));
-            }
-        }
-    }
+    let conns = state.store.connections(tenant).await?;
+    let warnings = super::lists::self_mention_warnings(&conns, &member);
     Ok(MemberView { member, warnings })
 }
 
@@ -372,36 +362,4 @@ fn check_known_event_type(known: &[String], event_type: &str) -> Result<(), ApiE
         "unknown_event_type",
         format!("no event type `{event_type}`: create it with PUT /api/v1/event-types/{event_type} first, or fix the key"),
     ))
-}
-
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Settings {
-    /// Lifetime of the confirmation link put in each notice, in days (1, 3, 7 or 30);
-    /// `null` (the default): no link.
-    pub confirmation_link_ttl_days: Option<i64>,
-}
-
-#[utoipa::path(get, path = "/api/v1/settings", responses((status = 200, body = Settings)))]
-pub async fn get_settings(
-    State(state): State<AppState>,
-    auth: Auth,
-) -> Result<ApiJson<Settings>, ApiError> {
-    Ok(ApiJson(Settings {
-        confirmation_link_ttl_days: state.store.link_ttl_days(auth.id()).await?,
-    }))
-}
-
-#[utoipa::path(put, path = "/api/v1/settings", request_body = Settings, responses((status = 200, body = Settings), (status = 422)))]
-pub async fn put_settings(
-    State(state): State<AppState>,
-    auth: Auth,
-    ApiJson(body): ApiJson<Settings>,
-) -> Result<ApiJson<Settings>, ApiError> {
-    check_link_ttl(body.confirmation_link_ttl_days)?;
-    state
-        .store
-        .set_link_ttl_days(auth.id(), body.confirmation_link_ttl_days)
-        .await?;
-    Ok(ApiJson(body))
 }

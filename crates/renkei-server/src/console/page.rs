@@ -153,6 +153,17 @@ impl Page {
         }
     }
 
+    /// For a field with a hint (`<p class="hint" id="x-hint">`): `aria-describedby` naming
+    /// the hint and, on error, the error too, plus `aria-invalid` (an element can carry
+    /// only one `aria-describedby`, so this replaces `invalid` on such fields).
+    pub fn described(&self, field: &str) -> String {
+        if self.error_for(field).is_some() {
+            format!("aria-describedby=\"{field}-hint {field}-error\" aria-invalid=\"true\"")
+        } else {
+            format!("aria-describedby=\"{field}-hint\"")
+        }
+    }
+
     pub fn nav(&self) -> Vec<NavItem> {
         Section::ALL
             .iter()

@@ -11,6 +11,7 @@ mod cli;
 mod confirmation_links;
 mod connections;
 mod console;
+mod console_api;
 mod delivery;
 mod demo;
 mod durability;

@@ -3,5 +3,8 @@
 
 pub mod browser;
 
+mod bulk;
 mod connections;
+mod event_types;
+mod preview;
 mod sign_in;

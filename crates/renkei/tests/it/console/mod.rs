@@ -4,6 +4,7 @@
 pub mod browser;
 
 mod bulk;
+mod connections;
 mod event_types;
 mod preview;
 mod settings;

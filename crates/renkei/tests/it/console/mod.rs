@@ -6,6 +6,7 @@ pub mod browser;
 mod bulk;
 mod connections;
 mod event_types;
+mod home;
 mod preview;
 mod settings;
 mod sign_in;

@@ -195,7 +195,7 @@ pub async fn resend_failed(
                 .await;
             see_other(&format!("/console/events?resent={}", done.resent))
         }
-        Err(e) if e.status == StatusCode::NOT_FOUND || e.status.is_client_error() => {
+        Err(e) if e.status.is_client_error() => {
             let fix = matches!(e.code, "connection_broken" | "connection_switched_off");
             let field = if e.code == "invalid_time" {
                 "resend-since"
@@ -268,6 +268,8 @@ pub async fn resend_one(
                     "connection_broken" | "connection_switched_off" | "connection_gone"
                 ),
             };
+            // The language switch comes back to the event, not to this POST's address.
+            page.here = format!("/console/events/{}", form.event.trim());
             let status = StatusCode::UNPROCESSABLE_ENTITY;
             event_page(
                 &state,

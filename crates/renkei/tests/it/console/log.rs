@@ -319,13 +319,7 @@ async fn a_big_event_pages_its_deliveries(b: Backend) {
     let mut browser = Browser::signed_in(&app).await;
     let first = open_ok(&mut browser, &format!("/console/events/{id}")).await;
     first.assert_has("送信先 60 件");
-    assert_eq!(
-        first
-            .html
-            .matches("<tr id=\"delivery-")
-            .count(),
-        50
-    );
+    assert_eq!(first.html.matches("<tr id=\"delivery-").count(), 50);
     first.assert_has("送信しなかった宛先（50 件）");
     first.assert_has("この ID の顧問先は登録されていません");
     let next = first
@@ -336,13 +330,7 @@ async fn a_big_event_pages_its_deliveries(b: Backend) {
         .unwrap_or_else(|| panic!("no next page link: {}", first.html))
         .to_string();
     let second = open_ok(&mut browser, &format!("/console/events/{id}?after={next}")).await;
-    assert_eq!(
-        second
-            .html
-            .matches("<tr id=\"delivery-")
-            .count(),
-        10
-    );
+    assert_eq!(second.html.matches("<tr id=\"delivery-").count(), 10);
     second.assert_has("最初の送信先に戻る");
 }
 

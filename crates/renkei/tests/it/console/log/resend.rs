@@ -165,6 +165,8 @@ async fn a_broken_connection_must_be_fixed_first(b: Backend) {
     refused.assert_has(&format!(
         "<a href=\"/console/connections/{conn}\">連携を開く</a></p>"
     ));
+    // The language switch comes back to the event page, not to the form's address.
+    refused.assert_has(&format!("/lang/en?back=%2Fconsole%2Fevents%2F{id}\""));
     assert_eq!(delivery_status(&app, id).await, "failed");
 
     // "Resend every failed delivery since" says the same, with the way to the connection.

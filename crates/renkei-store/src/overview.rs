@@ -26,18 +26,39 @@ impl Store {
             .collect()
     }
 
-    /// How many members have no identity on `provider`.
-    pub async fn members_without_identity(&self, tenant: i64, provider: Provider) -> Result<i64> {
+    /// For each provider, how many members have no identity on it: one pass over members.
+    pub async fn members_without_identity(
+        &self,
+        tenant: i64,
+        providers: &[Provider],
+    ) -> Result<Vec<(Provider, i64)>> {
+        if providers.is_empty() {
+            return Ok(vec![]);
+        }
         // Identities are stored as a JSON object keyed by provider (`{"chatwork":"123"}`);
-        // matching its key as text works the same on both backends.
-        let key = format!("%\"{}\":%", provider.as_str());
-        Ok(sqlx::query_scalar(
-            "SELECT COUNT(*) FROM members WHERE tenant_id = $1 AND identities NOT LIKE $2",
-        )
+        // matching its key as text works the same on both backends. Provider names are
+        // fixed snake_case words, safe to put in the query.
+        let sums: Vec<String> = providers
+            .iter()
+            .map(|p| {
+                format!(
+                    "COALESCE(SUM(CASE WHEN identities LIKE '%\"{}\":%' THEN 0 ELSE 1 END), 0)",
+                    p.as_str()
+                )
+            })
+            .collect();
+        let row = sqlx::query(&format!(
+            "SELECT {} FROM members WHERE tenant_id = $1",
+            sums.join(", ")
+        ))
         .bind(tenant)
-        .bind(key)
         .fetch_one(&self.read)
-        .await?)
+        .await?;
+        providers
+            .iter()
+            .enumerate()
+            .map(|(i, p)| Ok((*p, row.try_get::<i64, _>(i)?)))
+            .collect()
     }
 
     /// How many members exist in the tenant.

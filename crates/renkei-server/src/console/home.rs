@@ -173,11 +173,12 @@ async fn attention(
     let mut providers: Vec<Provider> = tenant_owned.iter().map(|c| c.provider).collect();
     providers.sort_by_key(|p| p.as_str());
     providers.dedup();
-    for provider in providers.into_iter().filter(|p| has_member_identity(*p)) {
-        let missing = state
-            .store
-            .members_without_identity(tenant, provider)
-            .await?;
+    providers.retain(|p| has_member_identity(*p));
+    for (provider, missing) in state
+        .store
+        .members_without_identity(tenant, &providers)
+        .await?
+    {
         if members > 0 && missing > 0 {
             let mut args = fluent_bundle::FluentArgs::new();
             args.set("count", missing);

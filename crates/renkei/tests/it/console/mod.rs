@@ -4,6 +4,10 @@
 pub mod browser;
 
 mod bulk;
+mod clients;
 mod event_types;
+mod groups;
+mod member_import;
+mod members;
 mod preview;
 mod sign_in;

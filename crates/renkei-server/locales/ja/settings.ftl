@@ -1,1 +1,14 @@
-# settings
+settings-title = 設定
+settings-link-legend = 確認リンクの有効期限
+settings-link-hint = 通知に「確認しました」リンクを載せ、受け取った方が開いたかどうかを送信履歴で確認できます。期限を過ぎたリンクは使えなくなります。
+settings-link-none = 掲載しない
+settings-link-days = { $days }日間
+settings-time-zone = タイムゾーン
+settings-time-zone-hint = 管理画面の日時はこのタイムゾーンで表示します（例: Asia/Tokyo）。
+settings-language = 既定の言語
+settings-language-hint = ブラウザーの言語が日本語でも英語でもないときに使います。各画面の右上でいつでも切り替えられます。
+settings-save = 保存する
+settings-err-link = 確認リンクの有効期限を選んでください。
+settings-err-time-zone = タイムゾーンが見つかりません。「Asia/Tokyo」のように地域/都市の形で入力してください。
+settings-err-language = 言語は日本語か英語から選んでください。
+flash-saved = 保存しました。

@@ -5,9 +5,12 @@ pub mod browser;
 
 mod bulk;
 mod clients;
+mod connections;
 mod event_types;
 mod groups;
+mod home;
 mod member_import;
 mod members;
 mod preview;
+mod settings;
 mod sign_in;

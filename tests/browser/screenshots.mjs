@@ -1,0 +1,100 @@
+// Regenerates docs/screenshots/ from a running `renkei demo` (scripts/screenshots starts it):
+// each main console page in Japanese and English at desktop width, and a few at phone width.
+// Usage: node screenshots.mjs <base url> <api key> <output dir>
+
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { chromium } from 'playwright-core';
+
+import { CHROMIUM, CHROMIUM_FLAGS, DESKTOP, PHONE } from './lib/browser.mjs';
+
+const [base, apiKey, out] = process.argv.slice(2);
+if (!base || !apiKey || !out) {
+  console.error('usage: node screenshots.mjs <base url> <api key> <output dir>');
+  process.exit(2);
+}
+mkdirSync(out, { recursive: true });
+
+async function api(path, body) {
+  const response = await fetch(`${base}/api/v1${path}`, {
+    method: body ? 'POST' : 'GET',
+    headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  if (!response.ok) throw new Error(`${path} answered ${response.status}: ${await response.text()}`);
+  return response.json();
+}
+
+/** The demo's failed delivery's event, and one group, client and member to show in detail. */
+async function subjects() {
+  const failed = await api('/events?status=failed&limit=1');
+  const groups = await api('/groups?limit=200');
+  const child = groups.items.find((g) => g.parent) ?? groups.items[0];
+  const clients = await api('/clients?limit=1');
+  const members = await api('/members?limit=1');
+  const connections = await api('/connections');
+  const list = Array.isArray(connections) ? connections : connections.items ?? connections.connections;
+  return {
+    event: failed.items[0]?.id,
+    group: child?.external_id,
+    client: clients.items[0]?.external_id,
+    member: members.items[0]?.external_id,
+    connection: list?.[0]?.id,
+  };
+}
+
+function pages(s) {
+  return [
+    ['home', '/console'],
+    ['connections', '/console/connections'],
+    ['connection', `/console/connections/${s.connection}`],
+    ['connect-chatwork', '/console/connections/new/chatwork'],
+    ['clients', '/console/clients'],
+    ['client', `/console/clients/${encodeURIComponent(s.client)}`],
+    ['groups', '/console/groups'],
+    ['group', `/console/groups/${encodeURIComponent(s.group)}`],
+    ['members', '/console/members'],
+    ['member', `/console/members/${encodeURIComponent(s.member)}`],
+    ['members-import', '/console/members/import'],
+    ['event-types', '/console/event-types'],
+    ['bulk-send', `/console/bulk-sends/new?connection=${s.connection}`],
+    ['log', '/console/events'],
+    ['event-failed', `/console/events/${s.event}`],
+    ['preview', '/console/preview'],
+    ['settings', '/console/settings'],
+    ['audit', '/console/audit'],
+  ];
+}
+
+const PHONE_PAGES = new Set(['home', 'log', 'event-failed', 'group', 'bulk-send']);
+
+const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, chromiumSandbox: false, args: CHROMIUM_FLAGS });
+let failures = 0;
+try {
+  const s = await subjects();
+  for (const [lang, locale] of [['ja', 'ja-JP'], ['en', 'en-US']]) {
+    for (const [device, size] of [['', DESKTOP], ['-phone', PHONE]]) {
+      const context = await browser.newContext({ locale, timezoneId: 'Asia/Tokyo', ...size });
+      const page = await context.newPage();
+      const { url } = await api('/console-links', {});
+      await page.goto(url);
+      for (const [name, path] of pages(s)) {
+        if (device && !PHONE_PAGES.has(name)) continue;
+        const response = await page.goto(`${base}${path}`);
+        if (response.status() !== 200) {
+          console.error(`${path} answered ${response.status()}`);
+          failures += 1;
+          continue;
+        }
+        const file = join(out, `console-${name}-${lang}${device}.png`);
+        await page.screenshot({ path: file, fullPage: true });
+        console.log(file);
+      }
+      await context.close();
+    }
+  }
+} finally {
+  await browser.close();
+}
+process.exit(failures ? 1 : 0);

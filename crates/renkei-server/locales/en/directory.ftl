@@ -67,6 +67,8 @@ dir-own-connection-none = None (the office's connection posts)
 dir-own-connection = The client's own connection
 dir-own-connection-intro = When the client sets its own Chatwork API token, notifications go through that connection to the client's My Chat (or to its room, when one is set), not through the office's.
 dir-own-connection-none-long = This client has no connection of its own: the office's connection posts into the rooms above.
+dir-own-connection-add = Connect this client's Chatwork
+dir-own-connection-add-hint = On the connection form, choose "A client" as who it belongs to and enter the ID “{ $id }”. It needs an API token of the client's own Chatwork account.
 dir-client-add = Add a client
 dir-client-ext-hint = The ID your system knows the client by (e.g. client-0042). It cannot be changed later.
 dir-client-name = Client name
@@ -81,7 +83,7 @@ dir-delete-client-members = { $count ->
     [one] Its 1 member stays, without a client.
    *[other] Its { $count } members stay, without a client.
 }
-dir-deleted-client = Client “{ $name }” deleted: { $cancelled } pending notifications cancelled, { $connections } connections of its own deleted, { $detached } members no longer have a client.
+dir-deleted-client = Client “{ $name }” deleted. Pending notifications cancelled: { $cancelled }; connections of its own deleted: { $connections }; members left without a client: { $detached }.
 
 # Groups
 dir-groups-title = Groups
@@ -118,13 +120,13 @@ dir-delete-group-members = { $count ->
    *[other] Its { $count } members stay, in their other groups.
 }
 dir-delete-group-children = It has sub-groups ({ $list }), so it cannot be deleted. Delete them first, or give them another parent.
-dir-deleted-group = Group “{ $name }” deleted: { $cancelled } pending notifications cancelled, { $detached } members left it.
+dir-deleted-group = Group “{ $name }” deleted. Pending notifications cancelled: { $cancelled }; members taken out of it: { $detached }.
 
 # Members
 dir-members-title = Members
 dir-members-intro = The people who receive notifications, and their accounts in each tool.
 dir-members-list = Members
-dir-members-search = Search by name, e-mail or ID
+dir-members-search = Name, e-mail or ID
 dir-filter-group = Group
 dir-filter-client = Client
 dir-filter-missing = Missing account
@@ -185,6 +187,9 @@ dir-member-groups-none = Not in any group.
 dir-group-up = Up
 dir-group-down = Down
 dir-group-remove = Remove
+dir-group-up-label = Move { $name } up
+dir-group-down-label = Move { $name } down
+dir-group-remove-label = Remove from { $name }
 dir-group-add-to = Add to a group
 dir-group-add-button = Add
 dir-member-delete = Delete this member…
@@ -196,7 +201,7 @@ dir-delete-member-connections = { $count ->
 }
 dir-delete-member-memberships = Their group memberships and notification choices are deleted.
 dir-delete-member-absences = They have absences in a LINE WORKS calendar, so they cannot be deleted. Delete those absences first (which removes them from the calendar).
-dir-deleted-member = Member “{ $name }” deleted: { $cancelled } pending notifications cancelled, { $connections } connections of their own deleted.
+dir-deleted-member = Member “{ $name }” deleted. Pending notifications cancelled: { $cancelled }; connections of their own deleted: { $connections }.
 
 # Picking from Chatwork contacts (HiManager)
 dir-contacts-title = Chatwork account of “{ $name }”
@@ -284,4 +289,11 @@ dir-import-problem-no_member = No member matches; add the member or check the e-
 dir-import-problem-ambiguous_name = Several members have this name; add e-mails to the members or the file.
 dir-import-problem-member_matched_twice = Several rows match the same member; keep only the right one.
 dir-import-problem-account_taken = This account ID is set for another member already; remove it there first.
-dir-import-done = Chatwork account IDs set for { $linked } members from the CSV. { $problems } rows with problems were not imported.
+dir-import-done = { $linked ->
+    [one] Chatwork account ID set for 1 member from the CSV.
+   *[other] Chatwork account IDs set for { $linked } members from the CSV.
+} { $problems ->
+    [0] Every row was usable.
+    [one] 1 row with a problem was not imported.
+   *[other] { $problems } rows with problems were not imported.
+}

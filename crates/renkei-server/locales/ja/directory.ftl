@@ -64,6 +64,8 @@ dir-own-connection-none = なし（事務所の連携で送信）
 dir-own-connection = 顧問先専用の連携
 dir-own-connection-intro = 顧問先が自分の Chatwork の API トークンを設定すると、事務所の連携ではなくその連携から、顧問先のマイチャット（またはルームを設定している場合はそのルーム）に通知を送ります。
 dir-own-connection-none-long = この顧問先専用の連携はありません。事務所の連携から、上で設定したルームに送ります。
+dir-own-connection-add = この顧問先の Chatwork を連携する
+dir-own-connection-add-hint = 連携の画面で「この接続の持ち主」に「顧問先」を選び、外部 ID に「{ $id }」を入力してください。顧問先の Chatwork アカウントの API トークンが必要です。
 dir-client-add = 顧問先を追加
 dir-client-ext-hint = 業務システムで顧問先を識別している ID です（例: client-0042）。追加したあとは変更できません。
 dir-client-name = 顧問先名
@@ -115,7 +117,7 @@ dir-deleted-group = グループ「{ $name }」を削除しました。送信待
 dir-members-title = メンバー
 dir-members-intro = 通知を受け取るメンバーと、各ツールのアカウントを管理します。
 dir-members-list = 登録済みのメンバー
-dir-members-search = 名前・メールアドレス・ID で検索
+dir-members-search = 名前・メール・ID で検索
 dir-filter-group = グループ
 dir-filter-client = 顧問先
 dir-filter-missing = 未設定のアカウント
@@ -173,6 +175,9 @@ dir-member-groups-none = どのグループにも所属していません。
 dir-group-up = 上へ
 dir-group-down = 下へ
 dir-group-remove = 外す
+dir-group-up-label = { $name }を上へ
+dir-group-down-label = { $name }を下へ
+dir-group-remove-label = { $name }から外す
 dir-group-add-to = 所属グループを追加
 dir-group-add-button = 追加する
 dir-member-delete = このメンバーを削除する…
@@ -248,4 +253,7 @@ dir-import-problem-no_member = 一致するメンバーがいません。メン�
 dir-import-problem-ambiguous_name = 同じ氏名のメンバーが複数います。メンバーか CSV にメールアドレスを登録してください。
 dir-import-problem-member_matched_twice = 複数の行が同じメンバーに一致しました。正しい1行だけを残してください。
 dir-import-problem-account_taken = このアカウント ID はすでに別のメンバーに設定されています。先にそのメンバーの設定を外してください。
-dir-import-done = CSV から { $linked }人のメンバーに Chatwork のアカウント ID を設定しました。要確認の { $problems } 行は取り込んでいません。
+dir-import-done = CSV から { $linked }人のメンバーに Chatwork のアカウント ID を設定しました。{ $problems ->
+    [0] すべての行を取り込みました。
+   *[other] 要確認の { $problems } 行は取り込んでいません。
+}

@@ -246,7 +246,7 @@ mod tests {
         let note: DeletedNote = serde_html_form::from_str(query).unwrap();
         let en = note.flash(Tr::new(Lang::En), "client").unwrap();
         assert!(en.contains("青空 商事"), "{en}");
-        assert!(en.contains("3 pending notifications"), "{en}");
+        assert!(en.contains("Pending notifications cancelled: 3"), "{en}");
         let ja = note.flash(Tr::new(Lang::Ja), "client").unwrap();
         assert!(ja.contains("3 件"), "{ja}");
         assert!(DeletedNote::default()

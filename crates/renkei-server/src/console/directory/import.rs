@@ -207,9 +207,13 @@ async fn preview_rows(
         .collect();
     // Problems: those of matching are rows already; those of reading the file are not.
     for p in &report.problems {
-        let reason = tr
-            .maybe(&format!("dir-import-problem-{}", p.code))
-            .unwrap_or_default();
+        // In English the API's own sentence says it all; in Japanese it follows the reason.
+        let reason = match tr.lang {
+            crate::pages::Lang::En => String::new(),
+            crate::pages::Lang::Ja => tr
+                .maybe(&format!("dir-import-problem-{}", p.code))
+                .unwrap_or_default(),
+        };
         match rows
             .iter_mut()
             .find(|r| r.line == p.line && r.kind == "problem")
@@ -261,7 +265,10 @@ async fn preview_page(
             changed: count("changed"),
             unchanged: count("unchanged"),
             problems: count("problem"),
-            encoding: report.encoding,
+            encoding: match report.encoding {
+                "shift_jis" => "Shift_JIS",
+                _ => "UTF-8",
+            },
             csv: base64::engine::general_purpose::STANDARD.encode(csv),
             plan: plan_of(report),
             rows,
@@ -434,4 +441,86 @@ pub async fn apply(
         report.linked,
         report.problems.len()
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pages::Lang;
+
+    #[test]
+    fn every_problem_and_outcome_has_words() {
+        // The codes renkei_core::import gives rows (see its parse and matching modules).
+        let codes = [
+            "missing_account_id",
+            "invalid_account_id",
+            "duplicate_account_id",
+            "ambiguous_email",
+            "no_member",
+            "ambiguous_name",
+            "member_matched_twice",
+            "account_taken",
+        ];
+        for lang in [Lang::Ja, Lang::En] {
+            let tr = Tr::new(lang);
+            for code in codes {
+                assert!(
+                    tr.maybe(&format!("dir-import-problem-{code}")).is_some(),
+                    "{code}"
+                );
+            }
+            for kind in ["new", "changed", "unchanged", "problem"] {
+                assert!(
+                    tr.maybe(&format!("dir-import-kind-{kind}")).is_some(),
+                    "{kind}"
+                );
+            }
+            for code in [
+                "csv_encoding",
+                "csv_no_account_column",
+                "csv_malformed",
+                "csv_empty",
+            ] {
+                assert!(tr.maybe(&format!("dir-err-{code}")).is_some(), "{code}");
+            }
+        }
+        let note = ImportNote {
+            imported: Some(3),
+            import_problems: 1,
+        };
+        assert_eq!(
+            note.flash(Tr::new(Lang::Ja)).unwrap(),
+            "CSV から 3人のメンバーに Chatwork のアカウント ID を設定しました。要確認の 1 行は取り込んでいません。"
+        );
+        assert!(ImportNote::default().flash(Tr::new(Lang::Ja)).is_none());
+    }
+
+    #[test]
+    fn the_plan_changes_with_the_links_only() {
+        let report = |rows: Vec<MatchOutcome>| ImportReport {
+            applied: false,
+            encoding: "utf-8",
+            linked: 0,
+            unchanged: 0,
+            problems: vec![],
+            rows,
+        };
+        let link = |ext: &str, account: &str| MatchOutcome::Link {
+            line: 2,
+            external_id: ext.into(),
+            account_id: account.into(),
+            matched_by: "email",
+            previous: None,
+        };
+        let unchanged = MatchOutcome::Unchanged {
+            line: 3,
+            external_id: "sato".into(),
+            account_id: "3001".into(),
+        };
+        let a = plan_of(&report(vec![link("yamada", "2001")]));
+        assert_eq!(a, plan_of(&report(vec![link("yamada", "2001"), unchanged])));
+        assert_ne!(a, plan_of(&report(vec![link("yamada", "2002")])));
+        assert_ne!(a, plan_of(&report(vec![link("tanaka", "2001")])));
+        assert_ne!(a, plan_of(&report(vec![])));
+    }
 }

@@ -109,7 +109,7 @@ async fn a_csv_is_previewed_row_by_row_then_applied(backend: Backend) {
     preview.assert_has("変更: 1人");
     preview.assert_has("変更なし: 1人");
     preview.assert_has("要確認: 2行");
-    preview.assert_has("ファイルの文字コード: shift_jis");
+    preview.assert_has("ファイルの文字コード: Shift_JIS");
     // Every line, each with its outcome.
     for line in 2..=6 {
         preview.assert_has(&format!("<td>{line}</td>"));

@@ -10,10 +10,12 @@ mod contacts;
 mod groups;
 mod identities;
 mod import;
+mod import_rows;
 mod member;
 mod member_groups;
 mod members;
 mod rooms;
+mod tree;
 
 use askama::Template;
 use axum::http::StatusCode;
@@ -137,6 +139,20 @@ pub(crate) fn not_found(page: &Page, what_key: &str) -> Response {
     page.title = page.t("dir-not-found-title");
     let paragraphs = vec![page.t(what_key)];
     render(StatusCode::NOT_FOUND, &MessagePage { page, paragraphs })
+}
+
+#[derive(Template)]
+#[template(path = "console/directory/confirm.html")]
+pub(crate) struct ConfirmPage {
+    pub page: Page,
+    /// What happens, one consequence a line.
+    pub consequences: Vec<String>,
+    /// Why it cannot be deleted now (the button is not offered).
+    pub blockers: Vec<String>,
+    /// Links that help with the blockers (the sub-groups to move or delete first).
+    pub links: Vec<(String, String)>,
+    pub action: String,
+    pub back: String,
 }
 
 /// What a deletion did, carried to the list page after the redirect (so that reloading the

@@ -9,10 +9,10 @@ use renkei_core::model::Provider;
 use renkei_store::lists::{ClientOverview, OwnedConnection};
 use serde::Deserialize;
 
-use super::rooms::{room_cell, room_fields, RoomField, RoomInputs};
+use super::rooms::{form_errors, room_cell, room_changes, room_fields, RoomField, RoomInputs};
 use super::{
     api_message, href, not_found, page_href, q, removal_detail, room_columns, tenant_connections,
-    DeletedNote,
+    ConfirmPage, DeletedNote,
 };
 use crate::api::directory::{put_client, ClientBody};
 use crate::api::lists::{client as api_client, clients as api_clients, SearchParams};
@@ -21,7 +21,7 @@ use crate::api::removal::delete_client;
 use crate::console::landing::store_error;
 use crate::console::page::{render, see_other, FieldError, Page, Section};
 use crate::console::session::{Console, ConsoleForm, NoFields};
-use crate::error::{ApiError, ApiJson};
+use crate::error::ApiJson;
 use crate::AppState;
 
 /// A connection an object owns, as a link to its page.
@@ -367,54 +367,6 @@ pub async fn save(
             client_page(&state, &console, page, &before, form, status).await
         }
     }
-}
-
-/// An API refusal of a client or group form, on its field.
-pub(crate) fn form_errors(console: &Console, rooms: &RoomInputs, e: &ApiError) -> Vec<FieldError> {
-    match e.code {
-        "invalid_room" | "unknown_provider" => rooms.errors(console.tr, e),
-        "group_cycle" | "unknown_group" => vec![FieldError {
-            field: "parent".into(),
-            message: api_message(console.tr, e),
-        }],
-        _ => vec![FieldError {
-            field: "name".into(),
-            message: api_message(console.tr, e),
-        }],
-    }
-}
-
-/// `chatwork room 5001 → 5002; slack room C1 → none`, for the audit log.
-pub(crate) fn room_changes(
-    before: &renkei_store::directory::Rooms,
-    after: &renkei_store::directory::Rooms,
-) -> Vec<String> {
-    super::ROOM_TOOLS
-        .into_iter()
-        .filter(|p| before.get(p) != after.get(p))
-        .map(|p| {
-            let show = |r: Option<&String>| r.cloned().unwrap_or_else(|| "none".into());
-            format!(
-                "{p} room {} → {}",
-                show(before.get(&p)),
-                show(after.get(&p))
-            )
-        })
-        .collect()
-}
-
-#[derive(Template)]
-#[template(path = "console/directory/confirm.html")]
-pub(crate) struct ConfirmPage {
-    pub page: Page,
-    /// What happens, one consequence a line.
-    pub consequences: Vec<String>,
-    /// Why it cannot be deleted now (the button is not offered).
-    pub blockers: Vec<String>,
-    /// Links that help with the blockers (the sub-groups to move or delete first).
-    pub links: Vec<(String, String)>,
-    pub action: String,
-    pub back: String,
 }
 
 pub async fn confirm_delete(

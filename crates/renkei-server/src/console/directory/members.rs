@@ -10,10 +10,9 @@ use axum::response::Response;
 use renkei_core::model::{Owner, Provider};
 use serde::Deserialize;
 
-use super::clients::ConfirmPage;
 use super::import::ImportNote;
 use super::member::{client_choices, find_member, put, Choice};
-use super::{api_message, href, not_found, page_href, removal_detail, DeletedNote};
+use super::{api_message, href, not_found, page_href, removal_detail, ConfirmPage, DeletedNote};
 use crate::api::directory::MemberBody;
 use crate::api::lists::{members as api_members, MemberParams};
 use crate::api::paging::PageParams;

@@ -13,6 +13,7 @@ use serde::Deserialize;
 use super::{api_message, ROOM_TOOLS};
 use crate::console::i18n::Tr;
 use crate::console::page::FieldError;
+use crate::console::session::Console;
 use crate::error::ApiError;
 
 /// The room fields of a form (`room_chatwork`, `room_slack`, `room_line_works`), as typed.
@@ -168,6 +169,40 @@ pub fn effective_text(tr: Tr, p: Provider, e: &EffectiveRoom) -> String {
     } else {
         text
     }
+}
+
+/// An API refusal of a client or group form, on its field.
+pub(crate) fn form_errors(console: &Console, rooms: &RoomInputs, e: &ApiError) -> Vec<FieldError> {
+    match e.code {
+        "invalid_room" | "unknown_provider" => rooms.errors(console.tr, e),
+        "group_cycle" | "unknown_group" => vec![FieldError {
+            field: "parent".into(),
+            message: api_message(console.tr, e),
+        }],
+        _ => vec![FieldError {
+            field: "name".into(),
+            message: api_message(console.tr, e),
+        }],
+    }
+}
+
+/// `chatwork room 5001 → 5002; slack room C1 → none`, for the audit log.
+pub(crate) fn room_changes(
+    before: &renkei_store::directory::Rooms,
+    after: &renkei_store::directory::Rooms,
+) -> Vec<String> {
+    super::ROOM_TOOLS
+        .into_iter()
+        .filter(|p| before.get(p) != after.get(p))
+        .map(|p| {
+            let show = |r: Option<&String>| r.cloned().unwrap_or_else(|| "none".into());
+            format!(
+                "{p} room {} → {}",
+                show(before.get(&p)),
+                show(after.get(&p))
+            )
+        })
+        .collect()
 }
 
 #[cfg(test)]

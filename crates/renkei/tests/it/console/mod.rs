@@ -9,6 +9,7 @@ mod connections;
 mod event_types;
 mod groups;
 mod home;
+mod member_contacts;
 mod member_import;
 mod members;
 mod preview;

@@ -9,9 +9,13 @@ mod connections;
 mod event_types;
 mod groups;
 mod home;
+<<<<<<< HEAD
 mod member_contacts;
 mod member_import;
 mod members;
+=======
+mod log;
+>>>>>>> main
 mod preview;
 mod settings;
 mod sign_in;

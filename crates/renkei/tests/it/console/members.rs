@@ -47,7 +47,7 @@ async fn members_are_searched_filtered_and_paged(backend: Backend) {
     assert_eq!(first.status, StatusCode::OK, "{}", first.html);
     assert_eq!(rows(&first.html), 50);
     first.assert_has("<span class=\"tool\">Chatwork</span> 2002");
-    first.assert_has("総務部 <span class=\"badge\">主所属</span>");
+    first.assert_has("総務部 <span class=\"primary-mark\">主所属</span>");
     first.assert_has("<a href=\"/console/clients/aoba\">あおば食品</a>");
     first.assert_has("href=\"/console/members?after=m50\">次の50件");
     let next = browser.open("/console/members?after=m50").await;
@@ -152,7 +152,7 @@ async fn a_members_identities_groups_and_warnings(backend: Backend) {
     let shown = browser.open(page).await;
     assert_eq!(shown.status, StatusCode::OK, "{}", shown.html);
     shown.assert_has("Chatwork のアカウントが未設定のため");
-    shown.assert_has("総務部 <code>a</code> <span class=\"badge\">主所属</span>");
+    shown.assert_has("総務部 <code>a</code> <span class=\"primary-mark\">主所属</span>");
     shown.assert_has("href=\"/console/members/yamada/chatwork-contacts\"");
 
     let saved = browser
@@ -248,7 +248,7 @@ async fn a_members_identities_groups_and_warnings(backend: Backend) {
     browser
         .open(page)
         .await
-        .assert_has("開発部 <code>b</code> <span class=\"badge\">主所属</span>");
+        .assert_has("開発部 <code>b</code> <span class=\"primary-mark\">主所属</span>");
     browser
         .submit(page, groups, &[("op", "add"), ("group", "c")])
         .await;

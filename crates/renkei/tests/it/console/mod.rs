@@ -9,13 +9,10 @@ mod connections;
 mod event_types;
 mod groups;
 mod home;
-<<<<<<< HEAD
+mod log;
 mod member_contacts;
 mod member_import;
 mod members;
-=======
-mod log;
->>>>>>> main
 mod preview;
 mod settings;
 mod sign_in;

@@ -9,6 +9,7 @@ home-connect-first = Connect the first one
 attention-broken = The { $tool } connection is broken. Check its settings.
 attention-self-mention = { $name }'s Chatwork account is the one that posts: a mention of yourself shows no badge.
 attention-group-default-room = Group "{ $group }" has no { $tools } room of its own or inherited, so its notices go to the connection's default room.
+attention-group-no-room = Group "{ $group }" gets no { $tools } room notices: set a room on it or a parent group, or a default room on the connection.
 attention-missing-identity = { $count ->
     [one] One member has
    *[other] { $count } members have

@@ -93,4 +93,25 @@ async fn home_shows_health_totals_and_what_needs_attention(backend: Backend) {
     en.assert_has("One member has no Chatwork account yet.");
 }
 
-crate::on_both_backends!(home_shows_health_totals_and_what_needs_attention);
+async fn a_group_whose_notices_go_nowhere_needs_attention(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    // The office connection has no room of its own: a group without a room in its chain
+    // gets no room notices at all.
+    app.connect("office-token", 42, json!({"tenant": true}), None)
+        .await;
+    let (status, body) = app
+        .put("/api/v1/groups/osaka", json!({"name": "大阪支社"}))
+        .await;
+    assert!(status.is_success(), "{body}");
+    let mut browser = Browser::signed_in(&app).await;
+    let home = browser.open("/console").await;
+    home.assert_has("グループ「大阪支社」の Chatwork の通知は送信されません");
+    home.assert_has("href=\"/console/groups/osaka\"");
+}
+
+crate::on_both_backends!(
+    home_shows_health_totals_and_what_needs_attention,
+    a_group_whose_notices_go_nowhere_needs_attention,
+);

@@ -316,11 +316,17 @@ pub async fn delete(
 #[serde(deny_unknown_fields)]
 pub struct ConnectionPatch {
     /// Switch the connection off (kept, but not used) or on again.
-    pub enabled: bool,
+    pub enabled: Option<bool>,
+    /// Where it posts instead of its default place, in any pasted form; `null` goes back to
+    /// the default place (Chatwork: My Chat). Webhooks fix their channel: no room.
+    #[serde(default, deserialize_with = "super::settings::present")]
+    #[schema(value_type = Option<String>)]
+    pub room: Option<Option<String>>,
 }
 
 #[utoipa::path(patch, path = "/api/v1/connections/{id}", params(("id" = i64, Path)), request_body = ConnectionPatch,
-    responses((status = 200, body = ConnectionView), (status = 404)))]
+    responses((status = 200, body = ConnectionView), (status = 404),
+        (status = 422, description = "invalid_room, room_not_allowed")))]
 pub async fn patch(
     State(state): State<AppState>,
     auth: Auth,
@@ -328,12 +334,39 @@ pub async fn patch(
     ApiJson(body): ApiJson<ConnectionPatch>,
 ) -> Result<ApiJson<ConnectionView>, ApiError> {
     let id = parse_id(&id, "connection")?;
-    if !state
+    let conn = state
         .store
-        .set_connection_enabled(auth.id(), id, body.enabled)
+        .connection(auth.id(), id)
         .await?
-    {
-        return Err(ApiError::not_found("connection"));
+        .ok_or_else(|| ApiError::not_found("connection"))?;
+    if let Some(room) = &body.room {
+        let room = room.as_deref().map(str::trim).filter(|r| !r.is_empty());
+        let room = match room {
+            None => None,
+            Some(_) if !conn.kind.chooses_room() => {
+                return Err(ApiError::unprocessable(
+                    "room_not_allowed",
+                    format!(
+                        "a {} webhook always posts into the channel it was made for; it has no room to set",
+                        conn.provider.display_name()
+                    ),
+                ))
+            }
+            Some(r) => Some(
+                ids::parse_room(conn.provider, r)
+                    .map_err(|e| ApiError::unprocessable("invalid_room", e))?,
+            ),
+        };
+        state
+            .store
+            .set_connection_room(auth.id(), id, room.as_deref())
+            .await?;
+    }
+    if let Some(enabled) = body.enabled {
+        state
+            .store
+            .set_connection_enabled(auth.id(), id, enabled)
+            .await?;
     }
     show(State(state), auth, Path(id.to_string())).await
 }

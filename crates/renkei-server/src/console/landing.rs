@@ -109,7 +109,13 @@ pub async fn enter(
             );
         }
     };
-    let cookie = match start_session(&state, &opened.grant).await {
+    let started = match opened.grant.kind {
+        WebKind::Console => start_session(&state, &opened.grant).await,
+        WebKind::Member | WebKind::Client => {
+            crate::selfservice::session::start_self_session(&state, &opened.grant).await
+        }
+    };
+    let cookie = match started {
         Ok(cookie) => cookie,
         Err(e) => {
             tracing::error!(error = %e, "could not start a session");

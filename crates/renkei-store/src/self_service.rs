@@ -20,6 +20,8 @@ pub struct RecentDelivery {
     pub title: String,
     pub created_at: i64,
     pub provider: Option<Provider>,
+    /// Where it went (`dm:<account>` for a direct message), when it was sent somewhere.
+    pub room: Option<String>,
     pub status: String,
     pub reason_code: Option<String>,
     pub reason: Option<String>,
@@ -111,7 +113,7 @@ impl Store {
     ) -> Result<Vec<RecentDelivery>> {
         let rows = sqlx::query(
             "SELECT d.id, d.event_id, e.kind, e.type, e.title, d.created_at, d.provider, d.status, \
-             d.reason_code, d.reason FROM deliveries d JOIN events e ON e.id = d.event_id \
+             d.reason_code, d.reason, d.room FROM deliveries d JOIN events e ON e.id = d.event_id \
              WHERE d.tenant_id = $1 AND d.target = $2 AND d.status <> 'staged' AND e.state = 'accepted' \
              ORDER BY d.event_id DESC, d.id DESC LIMIT $3",
         )
@@ -134,6 +136,7 @@ impl Store {
                     status: r.try_get(7)?,
                     reason_code: r.try_get(8)?,
                     reason: r.try_get(9)?,
+                    room: r.try_get(10)?,
                 })
             })
             .collect()

@@ -122,6 +122,9 @@ async fn routes(
                     text: page.tr.format_args(key, &args),
                 }
             }
+            // This page is about Chatwork: other tools are listed only where they do reach
+            // the client (the office may have rooms for it there).
+            Outcome::Skip { .. } if p.provider.is_some_and(|x| x != Provider::Chatwork) => continue,
             Outcome::Skip { code } => RouteLine {
                 tool,
                 sends: false,

@@ -40,6 +40,8 @@ pub struct Matrix {
     pub rows: Vec<Row>,
     /// Some box is off by the member's own choice (offer to go back to the defaults).
     pub changed: bool,
+    /// Some tool is switched off by the administrator for some type (explain the dash).
+    pub any_locked: bool,
 }
 
 /// The member's tools: those the tenant connected (its bot or webhook can carry their
@@ -62,7 +64,7 @@ pub async fn build(
     let types = state.store.event_types(tenant).await?;
     let prefs = state.store.preferences(tenant, me.member.id).await?;
     let mut changed = false;
-    let rows = types
+    let rows: Vec<Row> = types
         .into_iter()
         .map(|t| {
             let cells = tools
@@ -88,10 +90,12 @@ pub async fn build(
             }
         })
         .collect();
+    let any_locked = rows.iter().any(|r: &Row| r.cells.iter().any(|c| c.locked));
     Ok(Matrix {
         tools: tools.iter().map(|p| p.display_name()).collect(),
         rows,
         changed,
+        any_locked,
     })
 }
 

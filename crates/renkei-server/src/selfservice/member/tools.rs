@@ -132,6 +132,8 @@ pub struct ToolCard {
     pub identity_label: String,
     pub identity_hint: String,
     pub identity_stored: bool,
+    /// Nothing to connect, only an account ID to save (LINE WORKS).
+    pub identity_only: bool,
     /// Why there is no account field (Teams).
     pub note: Option<String>,
     /// The seed's advice for a badge (Chatwork: a notification-only account).
@@ -205,7 +207,10 @@ pub async fn cards(
             steps: (1..=spec.steps)
                 .map(|n| page.t(&format!("ss-{slug}-step-{n}")))
                 .collect(),
-            linked: own.is_some() || stored.is_some(),
+            // An account ID counts where this page uses one (Teams and Google Chat
+            // identities, set by the administrator, are not the member's link here).
+            linked: own.is_some() || (stored.is_some() && (spec.identity || p == Provider::Line)),
+            identity_only: spec.secret.is_none(),
             own: own.map(|c| OwnView {
                 broken: c.status != "connected",
                 status_reason: c.status_reason.clone(),

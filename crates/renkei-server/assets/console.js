@@ -11,7 +11,8 @@
       var text = source.value !== undefined ? source.value : source.textContent;
       navigator.clipboard.writeText(text.trim()).then(function () {
         var done = button.getAttribute("data-copied");
-        if (done) { var label = button.textContent; button.textContent = done; setTimeout(function () { button.textContent = label; }, 2000); }
+        // innerHTML: a label may hold a visually hidden part (what is copied), kept as it was.
+        if (done) { var label = button.innerHTML; button.textContent = done; setTimeout(function () { button.innerHTML = label; }, 2000); }
       });
     });
   });

@@ -217,6 +217,36 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 
+    /// How many deliveries wait to be sent through one of the tenant's connections: what
+    /// deleting it would cancel.
+    pub async fn pending_delivery_count(&self, tenant: i64, id: i64) -> Result<i64> {
+        Ok(sqlx::query_scalar(
+            "SELECT COUNT(*) FROM deliveries WHERE connection_id = $1 AND tenant_id = $2 AND status = 'pending'",
+        )
+        .bind(id)
+        .bind(tenant)
+        .fetch_one(&self.read)
+        .await?)
+    }
+
+    /// Sets (or clears, with `None`) where a live connection posts when nothing else says;
+    /// false when there is no such live connection. Deliveries already queued keep their room.
+    pub async fn set_connection_room(
+        &self,
+        tenant: i64,
+        id: i64,
+        room: Option<&str>,
+    ) -> Result<bool> {
+        let done = sqlx::query("UPDATE connections SET room = $1, updated_at = $2 WHERE tenant_id = $3 AND id = $4 AND status <> 'deleted'")
+            .bind(room)
+            .bind(now_ms())
+            .bind(tenant)
+            .bind(id)
+            .execute(&self.write)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
     /// Merges `fields` (top-level keys) into a live connection's credentials: a provider
     /// renewed its tokens, or the owner set a webhook secret. Read and write happen in one
     /// transaction (the row locked on PostgreSQL; SQLite has one writer), so two updates of

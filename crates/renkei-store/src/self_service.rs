@@ -85,24 +85,6 @@ impl Store {
         Ok(true)
     }
 
-    /// Sets (`Some`) or clears (`None`) where a connection posts instead of its default
-    /// place. False when the tenant has no such connection.
-    pub async fn set_connection_room(
-        &self,
-        tenant: i64,
-        connection: i64,
-        room: Option<&str>,
-    ) -> Result<bool> {
-        let done = sqlx::query("UPDATE connections SET room = $1, updated_at = $2 WHERE tenant_id = $3 AND id = $4 AND status <> 'deleted'")
-            .bind(room)
-            .bind(now_ms())
-            .bind(tenant)
-            .bind(connection)
-            .execute(&self.write)
-            .await?;
-        Ok(done.rows_affected() > 0)
-    }
-
     /// The newest deliveries made for one target (`member:<ext>`), newest first: what
     /// reached that member, through which tool, and what did not.
     pub async fn deliveries_for_target(

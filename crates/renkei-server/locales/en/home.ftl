@@ -7,6 +7,7 @@ home-no-connections = No tool is connected yet.
 home-connect-first = Connect the first one
 attention-broken = The { $tool } connection is broken. Check its settings.
 attention-self-mention = { $name }'s Chatwork account is the one that posts: a mention of yourself shows no badge.
+attention-group-default-room = Group "{ $group }" has no { $tools } room of its own or inherited, so its notices go to the connection's default room.
 attention-missing-identity = { $count ->
     [one] One member has
    *[other] { $count } members have

@@ -7,6 +7,7 @@ home-no-connections = まだ連携しているツールがありません。
 home-connect-first = 最初の連携を設定する
 attention-broken = { $tool } との接続が切れています。設定を確認してください。
 attention-self-mention = { $name } さんの Chatwork アカウントが送信用アカウントと同じです。自分宛てのメンションでは通知バッジが付きません。
+attention-group-default-room = グループ「{ $group }」の { $tools } の送信先ルームが未設定のため、連携の既定のルームに届きます。
 attention-missing-identity = { $tool } のアカウントが未登録のメンバーが { $count } 人います。
 audit-title = 操作履歴
 audit-intro = 管理画面と API から行われた変更の記録です（新しい順）。

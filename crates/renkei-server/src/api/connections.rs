@@ -71,6 +71,14 @@ pub struct ConnectionView {
     /// whether their webhooks are accepted, and if not, why.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub inbound: Option<super::inbound::InboundStatus>,
+    /// LINE (in the detail only): the official account's friend link, which members open
+    /// (or scan as a QR code) to add it as a friend and so become reachable.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub friend_url: Option<String>,
+    /// In the detail only: deliveries waiting to go through this connection, which
+    /// `DELETE` would cancel.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pending_deliveries: Option<i64>,
 }
 
 impl From<Connection> for ConnectionView {
@@ -99,6 +107,8 @@ impl From<Connection> for ConnectionView {
             warnings: Vec::new(),
             created_at: c.created_at,
             inbound: None,
+            friend_url: None,
+            pending_deliveries: None,
         }
     }
 }
@@ -183,22 +193,7 @@ pub async fn create(
         .connect(&body.credentials)
         .await
         .map_err(connect_error)?;
-    let room = match body.room.as_deref().map(str::trim).filter(|r| !r.is_empty()) {
-        None => None,
-        Some(_) if !verified.kind.chooses_room() => {
-            return Err(ApiError::unprocessable(
-                "room_not_allowed",
-                format!(
-                    "a {} webhook always posts into the channel it was made for; leave `room` out (make one webhook per channel)",
-                    provider.display_name()
-                ),
-            ))
-        }
-        Some(r) => Some(
-            ids::parse_room(provider, r)
-                .map_err(|e| ApiError::unprocessable("invalid_room", e))?,
-        ),
-    };
+    let room = connection_room(provider, verified.kind, body.room.as_deref())?;
     let conn = state
         .store
         .insert_connection(
@@ -218,6 +213,27 @@ pub async fn create(
         .await?;
     info!(tenant = auth.id(), connection = conn.id, provider = %provider, kind = verified.kind.as_str(), "connection verified and stored");
     Ok((StatusCode::CREATED, ApiJson(conn.into())))
+}
+
+/// A connection's own room as pasted (`None` or blank: its default place), normalised.
+fn connection_room(
+    provider: Provider,
+    kind: ConnectionKind,
+    pasted: Option<&str>,
+) -> Result<Option<String>, ApiError> {
+    match pasted.map(str::trim).filter(|r| !r.is_empty()) {
+        None => Ok(None),
+        Some(_) if !kind.chooses_room() => Err(ApiError::unprocessable(
+            "room_not_allowed",
+            format!(
+                "a {} webhook always posts into the channel it was made for; leave `room` out (make one webhook per channel)",
+                provider.display_name()
+            ),
+        )),
+        Some(r) => ids::parse_room(provider, r)
+            .map(Some)
+            .map_err(|e| ApiError::unprocessable("invalid_room", e)),
+    }
 }
 
 /// The provider's refusal as an API error: 422 when the credentials are wrong, 502 when
@@ -282,8 +298,24 @@ pub async fn show(
         .await?
         .ok_or_else(|| ApiError::not_found("connection"))?;
     let inbound = super::inbound::inbound_status(&state, auth.id(), &conn).await?;
+    let friend_url = if conn.provider == Provider::Line {
+        state
+            .store
+            .connection_credentials(auth.id(), id)
+            .await?
+            .and_then(|(_, creds)| {
+                creds["basic_id"]
+                    .as_str()
+                    .map(renkei_providers::line::friend_url)
+            })
+    } else {
+        None
+    };
+    let pending = state.store.pending_delivery_count(auth.id(), id).await?;
     let mut view = with_warnings(&state, auth.id(), conn).await?;
     view.inbound = inbound;
+    view.friend_url = friend_url;
+    view.pending_deliveries = Some(pending);
     Ok(ApiJson(view))
 }
 
@@ -317,16 +349,14 @@ pub async fn delete(
 pub struct ConnectionPatch {
     /// Switch the connection off (kept, but not used) or on again.
     pub enabled: Option<bool>,
-    /// Where it posts instead of its default place, in any pasted form; `null` goes back to
-    /// the default place (Chatwork: My Chat). Webhooks fix their channel: no room.
-    #[serde(default, deserialize_with = "super::settings::present")]
-    #[schema(value_type = Option<String>)]
-    pub room: Option<Option<String>>,
+    /// Where it posts when no group or client room applies (Chatwork: instead of My Chat;
+    /// Slack bot: a channel; LINE WORKS: a channel ID), in any pasted form; `""` goes back to
+    /// the default place. Webhooks fix their channel: no room. Queued deliveries keep theirs.
+    pub room: Option<String>,
 }
 
 #[utoipa::path(patch, path = "/api/v1/connections/{id}", params(("id" = i64, Path)), request_body = ConnectionPatch,
-    responses((status = 200, body = ConnectionView), (status = 404),
-        (status = 422, description = "invalid_room, room_not_allowed")))]
+    responses((status = 200, body = ConnectionView), (status = 404), (status = 422, description = "empty_patch, invalid_room, room_not_allowed")))]
 pub async fn patch(
     State(state): State<AppState>,
     auth: Auth,
@@ -334,39 +364,37 @@ pub async fn patch(
     ApiJson(body): ApiJson<ConnectionPatch>,
 ) -> Result<ApiJson<ConnectionView>, ApiError> {
     let id = parse_id(&id, "connection")?;
+    if body.enabled.is_none() && body.room.is_none() {
+        return Err(ApiError::unprocessable(
+            "empty_patch",
+            "give `enabled` (true or false) and/or `room` (\"\" for the default place)",
+        ));
+    }
     let conn = state
         .store
         .connection(auth.id(), id)
         .await?
         .ok_or_else(|| ApiError::not_found("connection"))?;
-    if let Some(room) = &body.room {
-        let room = room.as_deref().map(str::trim).filter(|r| !r.is_empty());
-        let room = match room {
-            None => None,
-            Some(_) if !conn.kind.chooses_room() => {
-                return Err(ApiError::unprocessable(
-                    "room_not_allowed",
-                    format!(
-                        "a {} webhook always posts into the channel it was made for; it has no room to set",
-                        conn.provider.display_name()
-                    ),
-                ))
-            }
-            Some(r) => Some(
-                ids::parse_room(conn.provider, r)
-                    .map_err(|e| ApiError::unprocessable("invalid_room", e))?,
-            ),
-        };
-        state
+    // Checked before anything changes, so a refused room leaves `enabled` as it was.
+    let room = match &body.room {
+        Some(pasted) => Some(connection_room(conn.provider, conn.kind, Some(pasted))?),
+        None => None,
+    };
+    let mut found = true;
+    if let Some(room) = &room {
+        found &= state
             .store
             .set_connection_room(auth.id(), id, room.as_deref())
             .await?;
     }
     if let Some(enabled) = body.enabled {
-        state
+        found &= state
             .store
             .set_connection_enabled(auth.id(), id, enabled)
             .await?;
+    }
+    if !found {
+        return Err(ApiError::not_found("connection"));
     }
     show(State(state), auth, Path(id.to_string())).await
 }

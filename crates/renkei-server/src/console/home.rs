@@ -150,6 +150,25 @@ async fn attention(
             });
         }
     }
+    // Groups whose room posts land in the connection's default room (no group in their
+    // chain has a room for that tool): often a room ID not yet set.
+    for group in state.store.group_overviews(tenant).await? {
+        let fallbacks: Vec<&str> = group
+            .effective_rooms
+            .iter()
+            .filter(|(_, room)| room.source == "default_room" && room.connection_id.is_some())
+            .map(|(provider, _)| provider.display_name())
+            .collect();
+        if !fallbacks.is_empty() {
+            let mut args = fluent_bundle::FluentArgs::new();
+            args.set("group", group.name.clone());
+            args.set("tools", fallbacks.join(", "));
+            out.push(Attention {
+                text: tr.format_args("attention-group-default-room", &args),
+                href: format!("/console/groups/{}", urlencode(&group.external_id)),
+            });
+        }
+    }
     let members = state.store.member_count(tenant).await?;
     let mut providers: Vec<Provider> = tenant_owned.iter().map(|c| c.provider).collect();
     providers.sort_by_key(|p| p.as_str());

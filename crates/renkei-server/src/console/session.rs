@@ -85,10 +85,7 @@ impl Console {
 
     /// Who made a change, as the audit log shows it.
     pub fn actor(&self) -> String {
-        match &self.session.grant.actor {
-            Some(who) => format!("console: {who}"),
-            None => "console".to_string(),
-        }
+        actor_of(&self.session.grant)
     }
 
     /// Records a change in the audit log. A failure to record is logged, not shown: the
@@ -103,6 +100,14 @@ impl Console {
         if let Err(e) = state.store.record_audit(self.tenant.id, entry).await {
             tracing::error!(error = %e, action, "could not record an audit entry");
         }
+    }
+}
+
+/// Who acts through a session, as the audit log shows it.
+pub fn actor_of(grant: &WebGrant) -> String {
+    match &grant.actor {
+        Some(who) => format!("console: {who}"),
+        None => "console".to_string(),
     }
 }
 

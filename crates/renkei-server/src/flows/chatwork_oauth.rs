@@ -5,22 +5,25 @@
 //! exactly like a token connection. Unlinking is `DELETE /api/v1/connections/{id}`.
 
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use renkei_core::ids;
 use renkei_core::model::{Owner, Provider};
 use renkei_providers::chatwork::oauth::{self, OAuthError, Pkce};
 use renkei_store::connections::NewConnection;
+use renkei_store::web::WebKind;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use tracing::{info, warn};
 use utoipa::ToSchema;
 
-use super::{internal, owner_from_json, owner_json, CallbackQuery};
+use super::{owner_from_json, owner_json, CallbackQuery};
 use crate::api::connections::{resolve_owner, ConnectionView};
 use crate::auth::Auth;
+use crate::console::page::see_other;
+use crate::console::session::{actor_of, session_of};
 use crate::error::{ApiError, ApiJson};
-use crate::pages::{esc, page, page_html};
+use crate::pages::{esc, page_html};
 use crate::AppState;
 
 const FLOW_KIND: &str = "chatwork_oauth";
@@ -212,30 +215,147 @@ pub async fn authorize(
     ))
 }
 
-fn oauth_failure(e: &OAuthError) -> Response {
+/// How a consent round trip ended badly: a short bilingual page that says what to fix.
+struct Failure {
+    status: StatusCode,
+    ja_title: &'static str,
+    ja: String,
+    en_title: &'static str,
+    en: String,
+}
+
+impl Failure {
+    fn new(
+        status: StatusCode,
+        ja_title: &'static str,
+        ja: impl Into<String>,
+        en_title: &'static str,
+        en: impl Into<String>,
+    ) -> Self {
+        Failure {
+            status,
+            ja_title,
+            ja: ja.into(),
+            en_title,
+            en: en.into(),
+        }
+    }
+
+    /// renkei's own failure (logged where it happened).
+    fn internal() -> Self {
+        Failure::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "エラーが発生しました",
+            "内部エラーが発生しました。しばらくしてからやり直してください。",
+            "Something went wrong",
+            "An internal error occurred. Please try again later.",
+        )
+    }
+
+    /// The page; with a way back to the console's OAuth page when the admin came from it.
+    fn render(self, in_console: bool) -> Response {
+        let back = if in_console {
+            "<p><a class=\"button\" href=\"/console/connections/oauth/chatwork\">管理画面に戻る / Back to the console</a></p>"
+        } else {
+            ""
+        };
+        page_html(
+            self.status,
+            self.ja_title,
+            &esc(&self.ja),
+            self.en_title,
+            &esc(&self.en),
+            back,
+        )
+    }
+}
+
+fn oauth_failure(e: &OAuthError) -> Failure {
     let status = match e {
         OAuthError::AccessDenied => StatusCode::FORBIDDEN,
         OAuthError::Unavailable { .. } | OAuthError::Transport(_) => StatusCode::BAD_GATEWAY,
         _ => StatusCode::BAD_REQUEST,
     };
-    page(
+    Failure::new(
         status,
         "Chatwork と連携できませんでした",
-        &e.message_ja(),
+        e.message_ja(),
         "Chatwork was not linked",
-        &e.message_en(),
+        e.message_en(),
     )
 }
 
-/// Where Chatwork sends the admin back after the consent page.
-pub async fn callback(State(state): State<AppState>, Query(q): Query<CallbackQuery>) -> Response {
+/// Where Chatwork sends the admin back after the consent page. An admin who started in the
+/// console (a console session of the same tenant) lands on the new connection's console
+/// page; anyone else (a product's own settings screen) gets a short page.
+pub async fn callback(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<CallbackQuery>,
+) -> Response {
+    let console = session_of(&state, &headers, WebKind::Console).await;
+    let console_tenant = console.as_ref().map(|(_, tenant)| tenant.id);
+    match link(&state, &q).await {
+        Ok(conn) if console_tenant == Some(conn.tenant_id) => {
+            if let Some((session, _)) = &console {
+                audit_linked(&state, &session.grant, &conn).await;
+            }
+            see_other(&format!(
+                "/console/connections/{}?flash=conn-oauth-linked",
+                conn.id
+            ))
+        }
+        Ok(conn) => {
+            let name = esc(conn.account_name.as_deref().unwrap_or("?"));
+            let view = ConnectionView::from(conn);
+            page_html(
+                StatusCode::OK,
+                "Chatwork と連携しました",
+                &format!("アカウント「{name}」で通知を送ります（接続 ID {}）。このウィンドウは閉じてかまいません。", view.id),
+                "Chatwork is linked",
+                &format!("Notifications will be sent as “{name}” (connection {}). You can close this window.", view.id),
+                "",
+            )
+        }
+        Err(failure) => failure.render(console_tenant.is_some()),
+    }
+}
+
+/// The console's audit log records a link its admin made (the API's callers keep their own).
+async fn audit_linked(
+    state: &AppState,
+    grant: &renkei_store::web::WebGrant,
+    conn: &renkei_store::connections::Connection,
+) {
+    let entry = renkei_store::audit::AuditRecord {
+        actor: &actor_of(grant),
+        action: "connection.create",
+        target: Some(&conn.id.to_string()),
+        detail: Some(&format!(
+            "Chatwork (OAuth), account {}",
+            conn.account_name.as_deref().unwrap_or("?")
+        )),
+    };
+    if let Err(e) = state.store.record_audit(conn.tenant_id, entry).await {
+        tracing::error!(error = %e, "could not record an audit entry");
+    }
+}
+
+/// The consent's outcome: the code exchanged, the account verified, the connection stored.
+async fn link(
+    state: &AppState,
+    q: &CallbackQuery,
+) -> Result<renkei_store::connections::Connection, Failure> {
     let Some(flow_state) = q.state.as_deref().filter(|s| s.len() <= 128) else {
-        return page(StatusCode::BAD_REQUEST, "リンクが正しくありません", "この画面は Chatwork の同意画面から戻ったときにだけ使われます。renkei の設定画面から連携をやり直してください。", "Invalid request", "This page is only reached from Chatwork's consent page. Start linking again from renkei's settings.");
+        return Err(Failure::new(StatusCode::BAD_REQUEST, "リンクが正しくありません", "この画面は Chatwork の同意画面から戻ったときにだけ使われます。renkei の設定画面から連携をやり直してください。", "Invalid request", "This page is only reached from Chatwork's consent page. Start linking again from renkei's settings."));
     };
     let flow = match state.store.take_flow(flow_state, FLOW_KIND).await {
         Ok(Some(f)) => f,
-        Ok(None) => return page(StatusCode::BAD_REQUEST, "有効期限切れです", "この連携手続きは期限切れか、すでに使われています。設定画面から連携をやり直してください。", "This sign-in has expired", "This linking attempt expired or was already used. Start again from the settings page."),
-        Err(_) => return internal(),
+        Ok(None) => return Err(Failure::new(StatusCode::BAD_REQUEST, "有効期限切れです", "この連携手続きは期限切れか、すでに使われています。設定画面から連携をやり直してください。", "This sign-in has expired", "This linking attempt expired or was already used. Start again from the settings page.")),
+        Err(e) => {
+            tracing::error!(error = %e, "could not read an OAuth flow");
+            return Err(Failure::internal());
+        }
     };
     if let Some(err) = &q.error {
         let e = OAuthError::from_callback(err, q.error_description.as_deref());
@@ -244,65 +364,63 @@ pub async fn callback(State(state): State<AppState>, Query(q): Query<CallbackQue
             code = e.code(),
             "chatwork consent refused"
         );
-        return oauth_failure(&e);
+        return Err(oauth_failure(&e));
     }
     let Some(code) = q.code.as_deref() else {
-        return page(
+        return Err(Failure::new(
             StatusCode::BAD_REQUEST,
             "認可コードがありません",
             "Chatwork から認可コードが返されませんでした。連携をやり直してください。",
             "No authorization code",
             "Chatwork returned no authorization code. Start linking again.",
-        );
+        ));
     };
     let client = match state.store.oauth_client(flow.tenant_id, "chatwork").await {
         Ok(Some(c)) => c,
-        Ok(None) => return page(StatusCode::BAD_REQUEST, "OAuth クライアントが登録されていません", "連携の途中で OAuth クライアントの登録が削除されました。登録し直してから連携してください。", "No OAuth client", "The OAuth client was removed while linking. Register it again, then link."),
-        Err(_) => return internal(),
+        Ok(None) => return Err(Failure::new(StatusCode::BAD_REQUEST, "OAuth クライアントが登録されていません", "連携の途中で OAuth クライアントの登録が削除されました。登録し直してから連携してください。", "No OAuth client", "The OAuth client was removed while linking. Register it again, then link.")),
+        Err(e) => {
+            tracing::error!(error = %e, "could not read the OAuth client");
+            return Err(Failure::internal());
+        }
     };
     let chatwork = &state.providers.chatwork;
     let verifier = flow.payload["verifier"].as_str().unwrap_or_default();
-    let tokens = match chatwork
+    let tokens = chatwork
         .oauth()
         .exchange_code(
             &client.client_id,
             &client.client_secret,
             code,
-            &redirect_uri(&state),
+            &redirect_uri(state),
             verifier,
         )
         .await
-    {
-        Ok(t) => t,
-        Err(e) => {
+        .map_err(|e| {
             warn!(
                 tenant = flow.tenant_id,
                 code = e.code(),
                 "chatwork code exchange failed"
             );
-            return oauth_failure(&e);
-        }
-    };
-    let verified = match chatwork
+            oauth_failure(&e)
+        })?;
+    let verified = chatwork
         .connect_oauth(tokens, &client.client_id, &client.client_secret)
         .await
-    {
-        Ok(v) => v,
-        Err(e) => {
-            return page(
+        .map_err(|e| {
+            Failure::new(
                 StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_GATEWAY),
                 "Chatwork と連携できませんでした",
-                &e.message,
+                e.message.clone(),
                 "Chatwork was not linked",
-                &e.message,
+                e.message,
             )
-        }
-    };
+        })?;
     let Some(owner) = owner_from_json(&flow.payload["owner"]) else {
-        return internal();
+        tracing::error!(tenant = flow.tenant_id, "an OAuth flow without its owner");
+        return Err(Failure::internal());
     };
     let room = flow.payload["room"].as_str();
-    let stored = state
+    let conn = state
         .store
         .insert_connection(
             flow.tenant_id,
@@ -318,25 +436,15 @@ pub async fn callback(State(state): State<AppState>, Query(q): Query<CallbackQue
                 secret_hint: &verified.secret_hint,
             },
         )
-        .await;
-    match stored {
-        Ok(conn) => {
-            info!(
-                tenant = flow.tenant_id,
-                connection = conn.id,
-                "chatwork linked by oauth"
-            );
-            let name = esc(conn.account_name.as_deref().unwrap_or("?"));
-            let view = ConnectionView::from(conn);
-            page_html(
-                StatusCode::OK,
-                "Chatwork と連携しました",
-                &format!("アカウント「{name}」で通知を送ります（接続 ID {}）。このウィンドウは閉じてかまいません。", view.id),
-                "Chatwork is linked",
-                &format!("Notifications will be sent as “{name}” (connection {}). You can close this window.", view.id),
-                "",
-            )
-        }
-        Err(_) => internal(),
-    }
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "could not store an OAuth connection");
+            Failure::internal()
+        })?;
+    info!(
+        tenant = flow.tenant_id,
+        connection = conn.id,
+        "chatwork linked by oauth"
+    );
+    Ok(conn)
 }

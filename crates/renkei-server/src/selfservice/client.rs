@@ -245,7 +245,7 @@ pub async fn connect(
         };
         let body = ConnectionPatch {
             enabled: None,
-            room: Some(Some(room.to_string()).filter(|r| !r.is_empty())),
+            room: Some(room.to_string()),
         };
         if let Err(e) = patch(
             State(state.clone()),

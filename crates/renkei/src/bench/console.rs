@@ -151,9 +151,10 @@ pub(super) async fn run(
         .send()
         .await?
         .json()
-        .await
-        .unwrap_or(Value::Null);
-    let event_id = last_event["events"][0]["id"].as_i64().unwrap_or(1);
+        .await?;
+    let event_id = last_event["items"][0]["id"]
+        .as_i64()
+        .with_context(|| format!("GET /events?limit=1 listed no event: {last_event}"))?;
 
     let cookie = sign_in(http, node, key).await?;
     let origin = base.trim_end_matches("/api/v1").to_string();

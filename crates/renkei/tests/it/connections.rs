@@ -200,8 +200,69 @@ async fn disconnect_cancels_pending_and_touches_nothing_else(b: Backend) {
     .await;
 }
 
+/// `PATCH` changes the room (any pasted form; `""` back to My Chat) and/or `enabled`; a
+/// refused room changes nothing, and the detail says what a delete would cancel.
+async fn patch_sets_the_room_and_refuses_what_cannot_be(b: Backend) {
+    let Some(app) = TestApp::spawn(b).await else {
+        return;
+    };
+    let conn = app
+        .connect("office", 10, json!({"tenant": true}), None)
+        .await;
+    let path = format!("/api/v1/connections/{}", conn["id"]);
+    let patch = |body| app.call(reqwest::Method::PATCH, &path, Some(body), &app.key);
+    let (s, v) = patch(json!({"room": "https://www.chatwork.com/#!rid4242"})).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["room"], "4242");
+    assert_eq!(v["enabled"], true);
+    assert_eq!(v["pending_deliveries"], 0);
+    let (s, v) = patch(json!({"room": "not a room", "enabled": false})).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert_eq!(v["error"]["code"], "invalid_room");
+    let (_, v) = app.get(&path).await;
+    assert_eq!(
+        (v["room"].as_str(), v["enabled"].as_bool()),
+        (Some("4242"), Some(true))
+    );
+    let (s, v) = patch(json!({})).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert_eq!(v["error"]["code"], "empty_patch");
+    let (s, v) = patch(json!({"room": "", "enabled": false})).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(
+        (v["room"].clone(), v["enabled"].clone()),
+        (json!(null), json!(false))
+    );
+    let ev = app
+        .send(json!({"type": "t", "to": {"tenant": true}, "title": "off"}))
+        .await;
+    let ev = app.settled(ev).await;
+    assert!(app.fake().messages(my_chat(&conn)).is_empty(), "{ev:#}");
+
+    // A webhook posts only into its own channel: no room for it.
+    let url = app.fakes.teams.add_workflow("wf-patch", "sig-patch-1234");
+    let (s, hook) = app
+        .post(
+            "/api/v1/connections",
+            json!({"provider": "teams", "owner": {"tenant": true}, "credentials": {"webhook_url": url}}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{hook}");
+    let (s, v) = app
+        .call(
+            reqwest::Method::PATCH,
+            &format!("/api/v1/connections/{}", hook["id"]),
+            Some(json!({"room": "C0123ABCD"})),
+            &app.key,
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert_eq!(v["error"]["code"], "room_not_allowed");
+}
+
 crate::on_both_backends!(
     connect_verifies_with_me_and_refused_tokens_say_so,
     secrets_are_encrypted_at_rest,
     disconnect_cancels_pending_and_touches_nothing_else,
+    patch_sets_the_room_and_refuses_what_cannot_be,
 );

@@ -197,7 +197,7 @@ async fn change_room(
     }
     let body = ConnectionPatch {
         enabled: None,
-        room: Some(wanted.map(str::to_string)),
+        room: Some(wanted.unwrap_or("").to_string()),
     };
     patch(
         State(state.clone()),

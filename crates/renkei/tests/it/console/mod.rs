@@ -4,7 +4,10 @@
 pub mod browser;
 
 mod bulk;
+mod connections;
 mod event_types;
+mod home;
+mod log;
 mod preview;
 mod settings;
 mod sign_in;

@@ -71,6 +71,11 @@ async fn allowed_origins_may_frame_the_self_service_pages_only(backend: Backend)
     page.assert_has("class=\"bare self embed\"");
     page.assert_has("data-frame-origins=\"https://app.example.com http://127.0.0.1:3000\"");
     page.assert_has("action=\"/me/tools/slack?embed=1\"");
+    // A link opened in the frame with `?embed=1` lands on the compact page.
+    let url = super::settings_link(&app, "members", "yamada").await;
+    let mut framed = Browser::new(&app);
+    let entered = framed.open(&format!("{url}?embed=1")).await;
+    assert_eq!(entered.location(), Some("/me?embed=1"));
     // The console stays unframable.
     let mut admin = Browser::signed_in(&app).await;
     let console = admin.open("/console").await;

@@ -77,6 +77,8 @@ test('a member links Slack, gets a test notice, and switches a notice off for Sl
   await checkA11y(page, { label: 'member page (nothing linked)' });
 
   const card = slackCard(page);
+  // Each tool's form is folded under its summary, as the seed's gear icon opens it.
+  await card.getByText('Slack と連携する').click();
   await card.getByLabel('Webhook URL').fill(world.fakes.slack.url + SLACK_WEBHOOK);
   await card.getByLabel('メンバーID').fill('U0DEMO0001');
   await card.getByRole('button', { name: '接続する' }).click();
@@ -195,6 +197,7 @@ test('the member page works in a frame of an allowed origin and is refused by an
   await frame.getByText('鈴木一郎 さん').waitFor();
   // Saving inside the frame works (cookie and CSRF token), and the product hears of it.
   const card = frame.locator('#tool-slack');
+  await card.getByText('Slack と連携する').click();
   await card.getByLabel('メンバーID').fill('U0DEMO0002');
   await card.getByRole('button', { name: '接続する' }).click();
   await frame.getByText('保存しました。').waitFor();

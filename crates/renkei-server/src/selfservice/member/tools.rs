@@ -134,6 +134,8 @@ pub struct ToolCard {
     pub identity_stored: bool,
     /// Nothing to connect, only an account ID to save (LINE WORKS).
     pub identity_only: bool,
+    /// The form is shown unfolded (it just failed, and says why).
+    pub open: bool,
     /// Why there is no account field (Teams).
     pub note: Option<String>,
     /// The seed's advice for a badge (Chatwork: a notification-only account).
@@ -211,6 +213,7 @@ pub async fn cards(
             // identities, set by the administrator, are not the member's link here).
             linked: own.is_some() || (stored.is_some() && (spec.identity || p == Provider::Line)),
             identity_only: spec.secret.is_none(),
+            open: typed.is_some(),
             own: own.map(|c| OwnView {
                 broken: c.status != "connected",
                 status_reason: c.status_reason.clone(),

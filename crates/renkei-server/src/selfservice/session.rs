@@ -215,15 +215,19 @@ impl FromRequestParts<AppState> for ClientSession {
     }
 }
 
-/// Reads a form body after its session: CSRF token and origin checked, fields as `T`.
+/// Reads a form body after its session: CSRF token and origin checked, fields as `T`. A
+/// refusal is framable like the page the form was on, so it shows inside the product.
 async fn read_form<T: DeserializeOwned>(
     parts: &Parts,
     body: axum::body::Body,
-    csrf: &str,
-    tr: Tr,
+    ss: &SelfService,
     state: &AppState,
 ) -> Result<T, Response> {
-    let refused = |status, key| message_page(tr, status, "form-refused-title", &[key]);
+    let (csrf, tr) = (&ss.session.csrf, ss.tr);
+    let refused = |status, key| {
+        let page = message_page(tr, status, "form-refused-title", &[key]);
+        super::view::with_frame_policy(page, &ss.frame_origins)
+    };
     let bytes = axum::body::to_bytes(body, MAX_FORM_BYTES)
         .await
         .map_err(|_| refused(StatusCode::PAYLOAD_TOO_LARGE, "form-too-large"))?;
@@ -241,7 +245,7 @@ impl<T: DeserializeOwned> FromRequest<AppState> for MemberForm<T> {
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Response> {
         let (mut parts, body) = req.into_parts();
         let me = MemberSession::from_request_parts(&mut parts, state).await?;
-        let fields = read_form(&parts, body, &me.ss.session.csrf, me.ss.tr, state).await?;
+        let fields = read_form(&parts, body, &me.ss, state).await?;
         Ok(MemberForm(me, fields))
     }
 }
@@ -255,7 +259,7 @@ impl<T: DeserializeOwned> FromRequest<AppState> for ClientForm<T> {
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Response> {
         let (mut parts, body) = req.into_parts();
         let client = ClientSession::from_request_parts(&mut parts, state).await?;
-        let fields = read_form(&parts, body, &client.ss.session.csrf, client.ss.tr, state).await?;
+        let fields = read_form(&parts, body, &client.ss, state).await?;
         Ok(ClientForm(client, fields))
     }
 }

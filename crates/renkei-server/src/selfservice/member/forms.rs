@@ -32,12 +32,13 @@ pub struct ToolForm {
 }
 
 fn unknown_tool(me: &MemberSession) -> Response {
-    crate::console::landing::message_page(
+    let page = crate::console::landing::message_page(
         me.ss.tr,
         StatusCode::NOT_FOUND,
         "ss-unknown-tool-title",
         &["ss-unknown-tool-body"],
-    )
+    );
+    crate::selfservice::view::with_frame_policy(page, &me.ss.frame_origins)
 }
 
 /// The offered tool named in the path, or the page to answer.

@@ -71,6 +71,16 @@ async fn allowed_origins_may_frame_the_self_service_pages_only(backend: Backend)
     page.assert_has("class=\"bare self embed\"");
     page.assert_has("data-frame-origins=\"https://app.example.com http://127.0.0.1:3000\"");
     page.assert_has("action=\"/me/tools/slack?embed=1\"");
+    // A refused form (no CSRF token) says so inside the frame too.
+    let forged = browser
+        .post_raw("/me/tools/slack?embed=1", &[("identity", "U0FORGED01")])
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    assert!(
+        csp(&forged).ends_with("frame-ancestors https://app.example.com http://127.0.0.1:3000"),
+        "{}",
+        csp(&forged)
+    );
     // A link opened in the frame with `?embed=1` lands on the compact page.
     let url = super::settings_link(&app, "members", "yamada").await;
     let mut framed = Browser::new(&app);

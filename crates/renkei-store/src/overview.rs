@@ -8,36 +8,66 @@ use sqlx::Row;
 use crate::{Result, Store};
 
 impl Store {
-    /// Deliveries made since `since_ms`, counted by status.
+    /// Deliveries made since `since_ms` in each of `statuses`, each count stopping at `cap`
+    /// (a count equal to `cap` means "at least"). Each is a range of the index on
+    /// (tenant, status, created), so a busy day costs at most `cap` index entries.
     pub async fn delivery_totals_since(
         &self,
         tenant: i64,
         since_ms: i64,
+        statuses: &[&str],
+        cap: i64,
     ) -> Result<HashMap<String, i64>> {
-        let rows = sqlx::query(
-            "SELECT status, COUNT(*) FROM deliveries WHERE tenant_id = $1 AND created_at >= $2 GROUP BY status",
-        )
-        .bind(tenant)
-        .bind(since_ms)
-        .fetch_all(&self.read)
-        .await?;
-        rows.iter()
-            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
-            .collect()
+        let mut totals = HashMap::new();
+        for status in statuses {
+            let n: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM (SELECT 1 FROM deliveries
+                 WHERE tenant_id = $1 AND status = $2 AND created_at >= $3 LIMIT $4) AS capped",
+            )
+            .bind(tenant)
+            .bind(*status)
+            .bind(since_ms)
+            .bind(cap)
+            .fetch_one(&self.read)
+            .await?;
+            totals.insert((*status).to_string(), n);
+        }
+        Ok(totals)
     }
 
-    /// How many members have no identity on `provider`.
-    pub async fn members_without_identity(&self, tenant: i64, provider: Provider) -> Result<i64> {
+    /// For each provider, how many members have no identity on it: one pass over members.
+    pub async fn members_without_identity(
+        &self,
+        tenant: i64,
+        providers: &[Provider],
+    ) -> Result<Vec<(Provider, i64)>> {
+        if providers.is_empty() {
+            return Ok(vec![]);
+        }
         // Identities are stored as a JSON object keyed by provider (`{"chatwork":"123"}`);
-        // matching its key as text works the same on both backends.
-        let key = format!("%\"{}\":%", provider.as_str());
-        Ok(sqlx::query_scalar(
-            "SELECT COUNT(*) FROM members WHERE tenant_id = $1 AND identities NOT LIKE $2",
-        )
+        // matching its key as text works the same on both backends. Provider names are
+        // fixed snake_case words, safe to put in the query.
+        let sums: Vec<String> = providers
+            .iter()
+            .map(|p| {
+                format!(
+                    "COALESCE(SUM(CASE WHEN identities LIKE '%\"{}\":%' THEN 0 ELSE 1 END), 0)",
+                    p.as_str()
+                )
+            })
+            .collect();
+        let row = sqlx::query(&format!(
+            "SELECT {} FROM members WHERE tenant_id = $1",
+            sums.join(", ")
+        ))
         .bind(tenant)
-        .bind(key)
         .fetch_one(&self.read)
-        .await?)
+        .await?;
+        providers
+            .iter()
+            .enumerate()
+            .map(|(i, p)| Ok((*p, row.try_get::<i64, _>(i)?)))
+            .collect()
     }
 
     /// How many members exist in the tenant.

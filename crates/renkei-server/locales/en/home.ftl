@@ -1,5 +1,6 @@
 home-title = Home
 home-last-24h = Last 24 hours
+home-at-least = { $count }+
 home-attention = Needs attention
 home-all-well = Nothing needs your attention.
 home-connections = Connections

@@ -1,5 +1,6 @@
 home-title = ホーム
 home-last-24h = 直近24時間の送信
+home-at-least = { $count }件以上
 home-attention = 対応が必要なこと
 home-all-well = 対応が必要なことはありません。
 home-connections = 連携の状態

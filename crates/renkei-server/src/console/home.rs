@@ -31,14 +31,19 @@ pub struct Attention {
     pub href: String,
 }
 
+/// The home page counts up to this many of each status, then says "10000+": a busy day
+/// costs the same as a quiet one.
+const TOTAL_CAP: i64 = 10_000;
+
 #[derive(Template)]
 #[template(path = "console/home.html")]
 struct HomePage {
     page: Page,
     health: Vec<Health>,
-    delivered: i64,
-    failed: i64,
-    pending: i64,
+    delivered: String,
+    failed: String,
+    failed_any: bool,
+    pending: String,
     attention: Vec<Attention>,
 }
 
@@ -49,7 +54,12 @@ pub async fn show(State(state): State<AppState>, console: Console) -> Result<Res
     let connections = state.store.connections(tenant).await.map_err(fail)?;
     let totals = state
         .store
-        .delivery_totals_since(tenant, now_ms() - 24 * 3600 * 1000)
+        .delivery_totals_since(
+            tenant,
+            now_ms() - 24 * 3600 * 1000,
+            &["delivered", "failed", "pending", "staged"],
+            TOTAL_CAP,
+        )
         .await
         .map_err(fail)?;
     let attention = attention(&state, &console, &connections)
@@ -61,12 +71,20 @@ pub async fn show(State(state): State<AppState>, console: Console) -> Result<Res
         .map(|c| health(&console, c, now))
         .collect();
     let count = |s: &str| totals.get(s).copied().unwrap_or(0);
+    let shown = |n: i64| {
+        if n >= TOTAL_CAP {
+            console.tr.with("home-at-least", "count", TOTAL_CAP)
+        } else {
+            n.to_string()
+        }
+    };
     Ok(render(
         StatusCode::OK,
         &HomePage {
-            delivered: count("delivered"),
-            failed: count("failed"),
-            pending: count("pending") + count("staged"),
+            delivered: shown(count("delivered")),
+            failed_any: count("failed") > 0,
+            failed: shown(count("failed")),
+            pending: shown(count("pending") + count("staged")),
             page,
             health,
             attention,
@@ -146,7 +164,7 @@ async fn attention(
         {
             out.push(Attention {
                 text: tr.with("attention-self-mention", "name", name),
-                href: format!("/console/members/{}", urlencode(&ext)),
+                href: super::directory::href("members", &ext),
             });
         }
     }
@@ -165,7 +183,7 @@ async fn attention(
             args.set("tools", fallbacks.join(", "));
             out.push(Attention {
                 text: tr.format_args("attention-group-default-room", &args),
-                href: format!("/console/groups/{}", urlencode(&group.external_id)),
+                href: super::directory::href("groups", &group.external_id),
             });
         }
     }
@@ -173,11 +191,12 @@ async fn attention(
     let mut providers: Vec<Provider> = tenant_owned.iter().map(|c| c.provider).collect();
     providers.sort_by_key(|p| p.as_str());
     providers.dedup();
-    for provider in providers.into_iter().filter(|p| has_member_identity(*p)) {
-        let missing = state
-            .store
-            .members_without_identity(tenant, provider)
-            .await?;
+    providers.retain(|p| has_member_identity(*p));
+    for (provider, missing) in state
+        .store
+        .members_without_identity(tenant, &providers)
+        .await?
+    {
         if members > 0 && missing > 0 {
             let mut args = fluent_bundle::FluentArgs::new();
             args.set("count", missing);
@@ -197,8 +216,4 @@ fn has_member_identity(p: Provider) -> bool {
         p,
         Provider::Chatwork | Provider::Slack | Provider::LineWorks | Provider::Line
     )
-}
-
-pub fn urlencode(s: &str) -> String {
-    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }

@@ -160,3 +160,86 @@ async fn fake_command_serves_every_provider() {
         assert!(log.is_array(), "{provider}: {log}");
     }
 }
+
+/// The operator's tenant commands: create prints a console link, list shows tenants,
+/// console-link mints a fresh single-use link, rotate-key retires the old key on a running
+/// node (within its 10 s key cache).
+#[tokio::test]
+async fn tenant_commands_list_link_and_rotate() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let env = vec![
+        ("RENKEI_DATA_DIR", dir.path().display().to_string()),
+        ("RENKEI_LISTEN", format!("127.0.0.1:{port}")),
+    ];
+    let run = |args: &[&str]| -> Value {
+        let out = renkei(&env).args(args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let created = run(&["tenant", "create", "--name", "山田社労士事務所"]);
+    let console_url = created["console_url"].as_str().unwrap().to_string();
+    assert!(
+        console_url.starts_with(&format!("http://127.0.0.1:{port}/enter/")),
+        "{created}"
+    );
+    let id = created["id"].as_i64().unwrap().to_string();
+    let old_key = created["api_key"].as_str().unwrap().to_string();
+    let listed = run(&["tenant", "list"]);
+    assert_eq!(listed[0]["name"], "山田社労士事務所", "{listed}");
+    assert!(
+        listed[0].get("api_key").is_none(),
+        "keys are never listed: {listed}"
+    );
+
+    let _node = Proc(
+        renkei(&env)
+            .arg("serve")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    wait_healthy(port).await;
+    let no_redirects = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let opened = no_redirects.get(&console_url).send().await.unwrap();
+    assert_eq!(opened.status(), 303);
+    let fresh = run(&["tenant", "console-link", "--tenant", &id]);
+    let opened = no_redirects
+        .get(fresh["url"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(opened.status(), 303, "{fresh}");
+    let out = renkei(&env)
+        .args(["tenant", "console-link", "--tenant", "999"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no tenant 999"));
+
+    let settings = |key: &str| {
+        no_redirects
+            .get(format!("http://127.0.0.1:{port}/api/v1/settings"))
+            .bearer_auth(key.to_string())
+            .send()
+    };
+    assert_eq!(settings(&old_key).await.unwrap().status(), 200);
+    let rotated = run(&["tenant", "rotate-key", "--tenant", &id]);
+    let new_key = rotated["api_key"].as_str().unwrap().to_string();
+    assert_ne!(new_key, old_key);
+    assert_eq!(settings(&new_key).await.unwrap().status(), 200);
+    crate::helpers::eventually(
+        Duration::from_secs(15),
+        "the node refuses the rotated-away key",
+        async || settings(&old_key).await.unwrap().status() == 401,
+    )
+    .await;
+}

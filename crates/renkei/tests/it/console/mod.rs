@@ -4,10 +4,15 @@
 pub mod browser;
 
 mod bulk;
+mod clients;
 mod connections;
 mod event_types;
+mod groups;
 mod home;
 mod log;
+mod member_contacts;
+mod member_import;
+mod members;
 mod preview;
 mod settings;
 mod sign_in;

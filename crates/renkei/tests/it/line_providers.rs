@@ -24,16 +24,16 @@ const LW_CLIENT: &str = "lw-client-e2e";
 const LW_SECRET: &str = "lw-secret-e2e";
 const LW_SERVICE_ACCOUNT: &str = "e2e.serviceaccount@workplace-test";
 const LW_BOT: i64 = 3_000_042;
-const LW_YAMADA: &str = "yamada@workplace-test";
+pub(crate) const LW_YAMADA: &str = "yamada@workplace-test";
 const LW_CHANNEL: &str = "ch-somu-e2e";
 const LW_CHANNEL_NO_BOT: &str = "ch-nobot-e2e";
 
-fn lw(app: &TestApp) -> &renkei_fakes::line_works::FakeLineWorks {
+pub(crate) fn lw(app: &TestApp) -> &renkei_fakes::line_works::FakeLineWorks {
     &app.fakes.line_works.fake
 }
 
 /// A LINE WORKS domain like the demo one: an API 2.0 app, its bot, a user, two channels.
-fn lw_world(app: &TestApp) {
+pub(crate) fn lw_world(app: &TestApp) {
     let f = lw(app);
     f.add_app(
         LW_CLIENT,
@@ -58,7 +58,7 @@ fn lw_credentials() -> Value {
 }
 
 /// Connects the tenant's LINE WORKS bot; returns the connection.
-async fn lw_connect(app: &TestApp) -> Value {
+pub(crate) async fn lw_connect(app: &TestApp) -> Value {
     let (status, conn) = app
         .post(
             "/api/v1/connections",

@@ -1,13 +1,16 @@
-//! LINE on the member's page (WORKPLACE scenario 18): the link page's flow is part of the
-//! page — the login link, the official account's friend link and QR code — and LINE Login
-//! comes back to the page with the result; unlink forgets the LINE user ID.
+//! LINE and LINE WORKS on the member's page (WORKPLACE scenario 18): the link page's flow is
+//! part of the page — the login link, the official account's friend link and QR code — and
+//! LINE Login comes back to the page with the result; unlink forgets the LINE user ID. LINE
+//! WORKS takes the member's user ID, and the test notice comes from the tenant's bot.
 
 use reqwest::StatusCode;
 
 use super::{audited, member_browser, put_member};
 use crate::console::browser::Browser;
 use crate::helpers::{Backend, TestApp};
-use crate::line_providers::{line, line_connect, line_world, LINE_BASIC_ID, SATO};
+use crate::line_providers::{
+    line, line_connect, line_world, lw, lw_connect, lw_world, LINE_BASIC_ID, LW_YAMADA, SATO,
+};
 
 /// The LINE login link on the page (absolute, signed, coming back to `/me`).
 fn login_href(html: &str) -> String {
@@ -92,4 +95,51 @@ async fn a_member_links_line_from_their_page(backend: Backend) {
     assert_eq!(member["identities"]["line"], SATO);
 }
 
-crate::on_both_backends!(a_member_links_line_from_their_page);
+/// LINE WORKS (WORKPLACE): offered once the tenant has its bot; the member enters their user
+/// ID, and a test notice reaches them as a message from the bot.
+async fn a_member_enters_their_line_works_id_and_gets_a_test_message(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    lw_world(&app);
+    lw_connect(&app).await;
+    put_member(&app, "yamada", "山田太郎").await;
+    let mut browser = member_browser(&app, "yamada").await;
+    let page = browser.open("/me").await;
+    page.assert_has("id=\"tool-line_works\"");
+    page.assert_has("LINE WORKS のユーザーID");
+
+    let bad = browser
+        .submit("/me", "/me/tools/line_works", &[("identity", "山田 太郎")])
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    bad.assert_has("LINE WORKS のユーザーIDではありません");
+    let saved = browser
+        .submit("/me", "/me/tools/line_works", &[("identity", LW_YAMADA)])
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.html);
+    let (_, member) = app.get("/api/v1/members/yamada").await;
+    assert_eq!(member["identities"]["line_works"], LW_YAMADA);
+
+    let sent = browser
+        .submit("/me", "/me/test", &[("provider", "line_works")])
+        .await;
+    assert_eq!(sent.status, StatusCode::SEE_OTHER, "{}", sent.html);
+    let location = sent.location().unwrap().to_string();
+    let event: i64 = location["/me?test=".len()..location.find('#').unwrap()]
+        .parse()
+        .unwrap();
+    let ev = app.settled(event).await;
+    assert_eq!(ev["deliveries"][0]["status"], "delivered", "{ev:#}");
+    assert_eq!(ev["deliveries"][0]["destination"]["kind"], "direct");
+    assert_eq!(lw(&app).messages_to_user(LW_YAMADA).len(), 1);
+    browser
+        .open(&location)
+        .await
+        .assert_has("LINE WORKS（ダイレクト）");
+}
+
+crate::on_both_backends!(
+    a_member_links_line_from_their_page,
+    a_member_enters_their_line_works_id_and_gets_a_test_message,
+);

@@ -1,6 +1,8 @@
 // Regenerates docs/screenshots/ from a running `renkei demo` (scripts/screenshots starts it):
-// each main console page in Japanese and English at desktop width, and a few at phone width.
-// Usage: node screenshots.mjs <base url> <api key> <output dir>
+// each main console page in Japanese and English at desktop width, and a few at phone width;
+// and a member's and a client's own settings pages (ja, en, desktop and phone).
+// Usage: node screenshots.mjs <base url> <api key> <output dir> [name filter regex]
+// (e.g. `^self-` to retake only the self-service pages).
 
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -9,7 +11,8 @@ import { chromium } from 'playwright-core';
 
 import { CHROMIUM, CHROMIUM_FLAGS, DESKTOP, PHONE } from './lib/browser.mjs';
 
-const [base, apiKey, out] = process.argv.slice(2);
+const [base, apiKey, out, only] = process.argv.slice(2);
+const wanted = (file) => !only || new RegExp(only).test(file);
 if (!base || !apiKey || !out) {
   console.error('usage: node screenshots.mjs <base url> <api key> <output dir>');
   process.exit(2);
@@ -41,6 +44,9 @@ async function subjects() {
     client: clients.items[0]?.external_id,
     member: members.items[0]?.external_id,
     connection: list?.[0]?.id,
+    // The self-service pages show someone who linked something of their own.
+    ownMember: list?.find((c) => c.owner?.member)?.owner.member ?? members.items[0]?.external_id,
+    ownClient: list?.find((c) => c.owner?.client)?.owner.client ?? clients.items[0]?.external_id,
   };
 }
 
@@ -77,10 +83,13 @@ try {
     for (const [device, size] of [['', DESKTOP], ['-phone', PHONE]]) {
       const context = await browser.newContext({ locale, timezoneId: 'Asia/Tokyo', ...size });
       const page = await context.newPage();
-      const { url } = await api('/console-links', {});
-      await page.goto(url);
+      if (!only || wanted(`console-`)) {
+        const { url } = await api('/console-links', {});
+        await page.goto(url);
+      }
       for (const [name, path] of pages(s)) {
         if (device && !PHONE_PAGES.has(name)) continue;
+        if (!wanted(`console-${name}-${lang}${device}`)) continue;
         const response = await page.goto(`${base}${path}`);
         if (response.status() !== 200) {
           console.error(`${path} answered ${response.status()}`);
@@ -89,6 +98,21 @@ try {
         }
         const file = join(out, `console-${name}-${lang}${device}.png`);
         await page.screenshot({ path: file, fullPage: true });
+        console.log(file);
+      }
+      // The member's and the client's own pages, opened as their links open them.
+      for (const [name, kind, id] of [['member', 'members', s.ownMember], ['client', 'clients', s.ownClient]]) {
+        if (!wanted(`self-${name}-${lang}${device}`)) continue;
+        const { url } = await api(`/${kind}/${encodeURIComponent(id)}/settings-links`, {});
+        const response = await page.goto(url);
+        if (response.status() !== 200) {
+          console.error(`the ${name} settings link answered ${response.status()}`);
+          failures += 1;
+          continue;
+        }
+        const file = join(out, `self-${name}-${lang}${device}.png`);
+        // In CSS pixels: the member page is long, and three times its size says no more.
+        await page.screenshot({ path: file, fullPage: true, scale: 'css' });
         console.log(file);
       }
       await context.close();

@@ -68,6 +68,21 @@
     setTimeout(tick, 1500);
   });
 
+  // <body data-saved="section" data-frame-origins="https://a https://b">: a self-service page
+  // shown inside the product's frame tells the product that something was saved, and only
+  // an allowed origin can read it (the page's frame-ancestors policy admits only those).
+  var saved = document.body.getAttribute("data-saved");
+  var origins = (document.body.getAttribute("data-frame-origins") || "").split(" ").filter(Boolean);
+  if (saved && origins.length && window.parent !== window) {
+    var ancestors = window.location.ancestorOrigins;
+    var targets = ancestors && ancestors.length
+      ? origins.filter(function (o) { return o === ancestors[0]; })
+      : origins;
+    targets.forEach(function (origin) {
+      window.parent.postMessage({ type: "renkei:saved", section: saved }, origin);
+    });
+  }
+
   // Focus the error summary so that screen readers and keyboards start there.
   var summary = document.getElementById("error-summary");
   if (summary) summary.focus();

@@ -12,6 +12,7 @@ pub mod imports;
 pub mod inbound;
 pub mod links;
 pub mod lists;
+pub mod member_tools;
 pub mod metrics;
 pub mod paging;
 pub mod preview;

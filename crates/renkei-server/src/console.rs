@@ -1,5 +1,6 @@
 //! The browser side of renkei: the tenant administrator's console (`/console/...`), the
-//! pages around it (`/`, sign-in links, the language switch) and their static assets.
+//! pages around it (`/`, sign-in links, the language switch), their static assets, and the
+//! member and client self-service pages (`crate::selfservice`).
 //!
 //! Pages are server-rendered askama templates with the words in Fluent catalogues
 //! (`locales/`). Every change a page makes goes through the same functions as the JSON API.
@@ -47,6 +48,7 @@ pub fn routes() -> Router<AppState> {
         .route("/lang/{code}", get(landing::switch_lang))
         .route("/assets/{file}", get(assets::serve))
         .nest("/console", console)
+        .merge(crate::selfservice::routes())
         .layer(axum::middleware::from_fn(security_headers))
 }
 

@@ -12,6 +12,7 @@ pub mod http_errors;
 pub mod intake;
 pub mod openapi;
 pub mod pages;
+pub mod selfservice;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -175,6 +176,22 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/providers", get(api::providers::list))
         .route("/console-links", post(api::web_links::console_link))
+        .route(
+            "/members/{external_id}/settings-links",
+            post(api::web_links::member_settings_link),
+        )
+        .route(
+            "/clients/{external_id}/settings-links",
+            post(api::web_links::client_settings_link),
+        )
+        .route(
+            "/members/{external_id}/identities/{provider}",
+            put(api::member_tools::put_identity).delete(api::member_tools::delete_identity),
+        )
+        .route(
+            "/members/{external_id}/test-notices",
+            post(api::member_tools::test_notice),
+        )
         .route(
             "/events",
             post(api::events::create).get(api::event_log::list),

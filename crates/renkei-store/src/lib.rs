@@ -25,6 +25,7 @@ pub mod queue;
 pub mod removal;
 pub mod resend;
 pub mod secrets;
+pub mod self_service;
 pub mod settle;
 pub mod signals;
 pub mod tenant_settings;

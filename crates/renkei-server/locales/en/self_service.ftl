@@ -1,1 +1,182 @@
-# self_service
+# The notification settings pages members and clients use themselves (/me, /client)
+ss-person = { $name }
+ss-signed-out-title = Your notification settings could not be opened
+ss-signed-out-body = The link that opens this page has expired, or the page belongs to someone else. Open "Notification settings" again from your product's menu.
+ss-flash-saved = Saved.
+ss-flash-disconnected = Disconnected. Notices no longer go to this tool.
+ss-flash-unlinked = Unlinked.
+ss-flash-preferences-saved = Your notice choices are saved.
+ss-flash-line-linked = LINE is linked. Notices reach you on LINE while the official account is your friend.
+ss-unknown-tool-title = This tool cannot be set up here
+ss-unknown-tool-body = Your administrator has not made this tool available. Open the page again and pick one of the tools it shows.
+
+ss-me-title = Notification settings
+ss-me-intro = Link the tools you want notices in, and choose which notices reach you where. Once a tool is linked, send yourself a test notice to see that it works.
+ss-tools-title = Your tools
+ss-linked = Linked
+ss-not-linked = Not set up
+ss-own-status = Status
+ss-own-connected = Connected
+ss-own-broken = Connection error
+ss-own-off = Off
+ss-own-account = Account
+ss-own-place = Posts to
+ss-own-secret = Saved value
+ss-place-room = room { $room }
+ss-place-webhook = the channel the webhook was made for
+ss-place-my-chat = My Chat
+ss-place-default = its default place
+ss-warning = Note:
+ss-how-title = Where to find these values
+ss-secret-keep = Leave it empty to keep the saved one (saved values are never shown).
+ss-room-label = Room ID (optional)
+ss-room-hint = The number after "#!rid", or paste the room's URL as it is. Left empty, notices go to My Chat.
+ss-room-invalid = This is not a room ID. Paste the number after "#!rid", or the room's URL as it is.
+ss-change = Change the settings
+ss-link = Link { $tool }
+ss-save = Save
+ss-connect = Connect
+ss-disconnect = Disconnect { $tool }
+ss-disconnect-confirm = Notices stop going to this tool when you disconnect it. Continue?
+ss-unlink = Unlink
+ss-unlink-confirm = Notices stop going to this tool when you unlink it. Continue?
+
+ss-chatwork-intro = Get notices in your own Chatwork: set an API token, the room to post into, and your account ID so that notices mention you.
+ss-chatwork-step-1 = API token: your icon at the top right in Chatwork → Integrations → API Token in the left menu; enter your password, press Show and copy the token.
+ss-chatwork-step-2 = Room ID: open the room in a browser and copy the number after "#!rid" in the address bar. Left empty, notices go to My Chat.
+ss-chatwork-step-3 = Account ID: your icon at the top right → Settings → About Chatwork tab; copy the Account ID.
+ss-chatwork-secret-label = API token
+ss-chatwork-secret-hint = The token copied from Integrations → API Token in Chatwork.
+ss-chatwork-secret-missing = Paste the API token.
+ss-chatwork-identity-label = Your account ID (to mention you)
+ss-chatwork-identity-hint = A number; "aid=123" or "[To:123] name" also work.
+ss-chatwork-identity-invalid = This is not an account ID. Paste the number from Settings → About Chatwork.
+ss-chatwork-advice-title = To see an unread badge
+ss-chatwork-advice-1 = A notice that your own token sends to yourself shows no unread badge in Chatwork. We recommend a separate, notification-only Chatwork account.
+ss-chatwork-advice-2 = Sign in as the notification-only account and copy its API token.
+ss-chatwork-advice-3 = From the notification-only account, add your own account as a contact (invite by e-mail), then accept it with your own account.
+ss-chatwork-advice-4 = Above, enter the notification-only account's API token, the room ID to post into, and your own account ID, then save.
+ss-chatwork-self-mention = These notices will show no badge: they are posted as the very account they mention ({ $account }). Use a notification-only account's API token instead.
+
+ss-slack-intro = Get notices in a Slack channel through an incoming webhook. With your member ID, notices mention you.
+ss-slack-step-1 = Webhook URL: open Slack's Incoming Webhooks, pick the channel to post into, press "Add Incoming WebHooks integration" and copy the Webhook URL.
+ss-slack-step-2 = Member ID: your icon at the top right in Slack → View profile → More (⋮) → Copy member ID.
+ss-slack-secret-label = Webhook URL
+ss-slack-secret-hint = It starts with https://hooks.slack.com/services/.
+ss-slack-secret-missing = Paste the webhook URL.
+ss-slack-identity-label = Member ID
+ss-slack-identity-hint = It starts with U (e.g. U0123ABCD).
+ss-slack-identity-invalid = This is not a Slack member ID. Paste the ID from "Copy member ID"; it starts with U.
+
+ss-teams-intro = Get notices in a Microsoft Teams channel through a Workflows webhook.
+ss-teams-step-1 = In the channel, open … → Workflows, pick "Post to a channel when a webhook request is received" and create the workflow.
+ss-teams-step-2 = Copy the webhook URL it shows and paste it below.
+ss-teams-secret-label = Webhook URL (Workflows)
+ss-teams-secret-hint = The URL shown when the workflow is created.
+ss-teams-secret-missing = Paste the workflow's webhook URL.
+ss-teams-no-mention = Teams workflows cannot mention a particular person, so there is no ID field. Notices arrive as posts in the channel.
+
+ss-google-chat-intro = Get notices in your own Google Chat space through a webhook.
+ss-google-chat-step-1 = Open Google Chat with your company's Google Workspace account (personal @gmail.com accounts cannot make webhooks).
+ss-google-chat-step-2 = Create a space for the notices.
+ss-google-chat-step-3 = Next to the space's name, open ▼ → Apps & integrations / Manage webhooks, create a webhook and copy its URL.
+ss-google-chat-secret-label = Webhook URL
+ss-google-chat-secret-hint = It starts with https://chat.googleapis.com/v1/spaces/.
+ss-google-chat-secret-missing = Paste the Google Chat webhook URL.
+
+ss-line-works-intro = Your administrator set up a LINE WORKS bot. Enter your user ID and the bot sends you notices.
+ss-line-works-step-1 = Enter your LINE WORKS user ID (login ID). It must be the same ID as in your company.
+ss-line-works-identity-label = LINE WORKS user ID
+ss-line-works-identity-hint = E.g. yamada@example.co.jp
+ss-line-works-identity-invalid = This is not a LINE WORKS user ID. Enter your login ID (name@domain).
+
+ss-line-intro = Get notices on LINE: log in with LINE to link your account, and add the company's official account as a friend.
+ss-line-step-1 = Press "Log in with LINE to link" and log in. Add the official account as a friend when LINE offers it.
+ss-line-step-2 = If you did not add it, scan the QR code below with the LINE app, or open the link.
+ss-line-linked = Your LINE account is linked.
+ss-line-not-linked = Your LINE account is not linked yet.
+ss-line-login = Log in with LINE to link
+ss-line-relink = Log in with LINE again
+ss-line-new-tab = LINE's login opens in a new tab.
+ss-line-friend-title = Add the official account as a friend
+ss-line-friend-hint = Without the friendship, notices cannot reach you on LINE.
+ss-line-qr = QR code to add the official account as a friend
+ss-line-error = LINE was not linked. Press "Log in with LINE to link" again.
+ss-line-error-line_login_denied = The LINE login was cancelled. Press "Log in with LINE to link" again and allow it.
+ss-line-error-line_login_expired = The login expired or was already used. Start again.
+ss-line-error-line_unreachable = LINE could not be reached. Try again in a moment.
+ss-line-error-line_login_channel_invalid = LINE Login is set up wrongly. Please tell your administrator.
+
+ss-test-send = Send me a test notice
+ss-test-title = Test notice from renkei ({ $tool })
+ss-test-body = { $name }, if you can read this, your setup works.
+ss-test-result = Test notice:
+ss-test-waiting = Sending. The result appears here.
+ss-test-nothing = Nothing can reach you on { $tool } yet. Link it first, then send the test notice.
+ss-status-pending = Sending
+ss-status-delivered = Delivered
+ss-status-failed = Not delivered
+ss-status-cancelled = Cancelled
+ss-status-skipped = Not sent
+ss-status-staged = Being accepted
+ss-reason-preference_off = You chose not to get this notice on this tool.
+ss-reason-connection_switched_off = The connection is switched off.
+ss-reason-no_identity = Your account on this tool is not set.
+ss-reason-no_destination = There is nowhere to post it.
+ss-reason-no_group = You belong to no group, so there is no room for it.
+ss-reason-no_connection = This tool has no connection.
+ss-reason-connection_deleted = The connection was removed before it was sent.
+
+ss-matrix-title = Which notices reach you where
+ss-matrix-hint = A ticked box means that notice reaches you in that tool. At first everything follows your administrator's settings.
+ss-matrix-type = Notice
+ss-matrix-cell = { $type } in { $tool }
+ss-matrix-locked = Switched off by your administrator
+ss-matrix-locked-legend = "—": your administrator does not send that notice to that tool.
+ss-matrix-save = Save
+ss-matrix-reset = Back to the administrator's settings
+ss-matrix-no-tools = No tool can bring you notices yet. Link a tool above first.
+ss-matrix-no-types = There are no notice types yet.
+
+ss-recent-title = Your latest notices
+ss-recent-none = No notices yet.
+ss-recent-when = When
+ss-recent-notice = Notice
+ss-recent-status = Result
+ss-recent-direct = { $tool } (direct)
+ss-recent-test = test
+ss-recent-no-tool = (none)
+ss-recent-times = Times in { $zone }.
+
+ss-err-chatwork_invalid_token = Chatwork refused this API token. Copy the whole token again from Integrations → API Token.
+ss-err-invalid_webhook_url = This URL cannot be used. Paste the webhook URL exactly as the tool shows it.
+ss-err-slack_webhook_invalid = Slack refused this webhook: it was removed, or its channel is gone. Make a new webhook and paste its URL.
+ss-err-teams_connector_retired = This is the URL of a retired Office 365 connector. In Teams, create the workflow "Post to a channel when a webhook request is received" and paste its URL.
+ss-err-invalid_room = This is not a room ID. Paste the number after "#!rid", or the room's URL as it is.
+ss-err-chatwork_unreachable = Chatwork could not be reached. Try again in a moment.
+ss-err-slack_unreachable = Slack could not be reached. Try again in a moment.
+
+ss-client-title = Chatwork notifications
+ss-client-intro = Get the office's notices in your own Chatwork account. With your API token set, they reach your My Chat (or the room you name).
+ss-client-step-1 = Sign in to your company's Chatwork account; your icon at the top right → Integrations → API Token; enter your password, press Show and copy the token.
+ss-client-step-2 = Paste it into "API token" below and press Connect. Notices then reach your My Chat.
+ss-client-step-3 = To get them in a particular room, enter its number after "#!rid" (or its URL) as the room ID. To stop the notices, press Disconnect.
+ss-client-secret-hint = An API token issued for your company's Chatwork account.
+ss-client-room-hint = Left empty, notices go to My Chat.
+ss-client-office-room = The office named room { $room } for you, so notices go to that room.
+ss-client-disconnect-confirm = Once the API token is removed, notices stop reaching your Chatwork account. Continue?
+ss-client-where-title = Where your notices go
+ss-client-where-none = At the moment your notices go nowhere. Set your API token.
+ss-client-goes-own-my-chat = Through your token ({ $account }), into your My Chat.
+ss-client-goes-own-room = Through your token ({ $account }), into room { $room }.
+ss-client-goes-office-my-chat = Into the My Chat of the office's token ({ $account }), not to you.
+ss-client-goes-office-room = Through the office's token ({ $account }), into your room { $room }.
+ss-client-skip-no_destination = Nowhere: you have no connection of your own and no room.
+ss-client-skip-no_connection = Nowhere: there is no connection.
+ss-client-skip-connection_switched_off = Nowhere: the connection is switched off.
+ss-client-skip-preference_off = Your administrator switched this tool off for these notices.
+
+# Console settings: embedding the notification settings pages
+settings-frame-origins = Sites that may embed the notification settings pages
+settings-frame-origins-hint = The origins of your product's pages that may show the member and client notification settings pages in a frame (iframe), one per line, e.g. https://app.example.com. Empty: they cannot be embedded. The console itself never can.
+settings-err-frame-origins = Enter each site as an origin starting with https, without a path, e.g. https://app.example.com.

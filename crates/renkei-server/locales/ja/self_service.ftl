@@ -1,1 +1,182 @@
-# self_service
+# メンバー・顧問先が自分で使う通知設定ページ（/me, /client）
+ss-person = { $name } さん
+ss-signed-out-title = 通知設定を開けませんでした
+ss-signed-out-body = このページを開くためのリンクの有効期限が切れたか、別の方のページです。お使いのサービスのメニューから「通知設定」をもう一度開いてください。
+ss-flash-saved = 保存しました。
+ss-flash-disconnected = 接続を解除しました。このツールへの通知は止まりました。
+ss-flash-unlinked = 連携を解除しました。
+ss-flash-preferences-saved = 通知の受け取り方を保存しました。
+ss-flash-line-linked = LINE と連携しました。公式アカウントを友だち追加していれば、通知が LINE に届きます。
+ss-unknown-tool-title = このツールは設定できません
+ss-unknown-tool-body = 管理者がこのツールを利用できるようにしていません。ページを開き直して、表示されているツールから選んでください。
+
+ss-me-title = 通知設定
+ss-me-intro = 通知を受け取るツールを連携し、どの通知をどのツールで受け取るかを選べます。連携したら「テスト通知を送る」で届くか確かめてください。
+ss-tools-title = 通知を受け取るツール
+ss-linked = 連携済み
+ss-not-linked = 未設定
+ss-own-status = 状態
+ss-own-connected = 接続中
+ss-own-broken = 接続エラー
+ss-own-off = オフ
+ss-own-account = アカウント
+ss-own-place = 届く場所
+ss-own-secret = 登録済みの値
+ss-place-room = ルーム { $room }
+ss-place-webhook = Webhook を作成したチャンネル
+ss-place-my-chat = マイチャット
+ss-place-default = 既定の送信先
+ss-warning = ご注意:
+ss-how-title = 設定する値の確認方法
+ss-secret-keep = 変更しないときは空欄のままにしてください（登録済みの値は表示しません）。
+ss-room-label = ルームID（任意）
+ss-room-hint = 「#!rid」以下の数字、またはルームの URL をそのまま貼り付けてください。空欄にするとマイチャットに届きます。
+ss-room-invalid = ルームIDを読み取れません。「#!rid」以下の数字か、ルームの URL をそのまま貼り付けてください。
+ss-change = 設定を変更する
+ss-link = { $tool } と連携する
+ss-save = 保存する
+ss-connect = 接続する
+ss-disconnect = { $tool } の接続を解除する
+ss-disconnect-confirm = 接続を解除すると、このツールへの通知は止まります。よろしいですか？
+ss-unlink = 連携を解除する
+ss-unlink-confirm = 連携を解除すると、このツールへの通知は止まります。よろしいですか？
+
+ss-chatwork-intro = 自分の Chatwork に通知を受け取ります。API トークン、通知を送るルーム、To で自分宛てにするためのアカウントIDを設定します。
+ss-chatwork-step-1 = API トークン: Chatwork 右上の自分のアイコン →［サービス連携］→ 左メニューの［API Token］でパスワードを入力して［表示］を押し、API トークンをコピーします。
+ss-chatwork-step-2 = ルームID: 通知を送るルームをブラウザーで開き、アドレスバーの「#!rid」以下の数字をコピーします。空欄にするとマイチャットに届きます。
+ss-chatwork-step-3 = アカウントID: 右上の自分のアイコン →［環境設定］→［Chatworkについて］タブで「アカウントID」をコピーします。
+ss-chatwork-secret-label = API トークン
+ss-chatwork-secret-hint = Chatwork の［サービス連携］→［API Token］でコピーしたトークンです。
+ss-chatwork-secret-missing = API トークンを貼り付けてください。
+ss-chatwork-identity-label = 自分のアカウントID（To で指定する ID）
+ss-chatwork-identity-hint = 数字のほか、「aid=123」や「[To:123] 名前」の形で貼り付けても構いません。
+ss-chatwork-identity-invalid = アカウントIDを読み取れません。［環境設定］→［Chatworkについて］の数字を貼り付けてください。
+ss-chatwork-advice-title = 通知バッジを表示させるには
+ss-chatwork-advice-1 = 自分の ID で発行した API トークンで自分宛てに送ると、Chatwork の仕様で通知バッジが表示されません。通知専用の Chatwork アカウントを作成することをおすすめします。
+ss-chatwork-advice-2 = 通知専用アカウントでログインし、API トークンをコピーします。
+ss-chatwork-advice-3 = 通知専用アカウントから自分のアカウントをコンタクトに追加（メールで招待）し、自分のアカウントで承認します。
+ss-chatwork-advice-4 = 上の欄に、通知専用アカウントの API トークン、通知を送るルームのルームID、自分のアカウントIDを入力して保存します。
+ss-chatwork-self-mention = この設定では通知バッジが表示されません。通知を送るアカウントと、To で指定する自分のアカウント（{ $account }）が同じです。通知専用アカウントの API トークンに替えてください。
+
+ss-slack-intro = Slack の Incoming Webhook で、チャンネルに通知を受け取ります。メンバーIDを入れると、自分宛てにメンションされます。
+ss-slack-step-1 = Webhook URL: Slack の Incoming Webhook を開き、投稿するチャンネルを選んで［Incoming Webhook インテグレーションの追加］を押し、表示された Webhook URL をコピーします。
+ss-slack-step-2 = メンバーID: Slack 右上の自分のアイコン →［プロフィールを表示する］→［その他］→［メンバーIDをコピー］でコピーします。
+ss-slack-secret-label = Webhook URL
+ss-slack-secret-hint = https://hooks.slack.com/services/ で始まる URL です。
+ss-slack-secret-missing = Webhook URL を貼り付けてください。
+ss-slack-identity-label = メンバーID
+ss-slack-identity-hint = U から始まる ID です（例: U0123ABCD）。
+ss-slack-identity-invalid = Slack のメンバーIDではありません。［メンバーIDをコピー］でコピーした、U から始まる ID を貼り付けてください。
+
+ss-teams-intro = Microsoft Teams のワークフローの Webhook で、チャネルに通知を受け取ります。
+ss-teams-step-1 = 通知を受け取りたいチャネルの［…］→［ワークフロー］で「Webhook 要求を受信するとチャネルに投稿する」を選び、ワークフローを作成します。
+ss-teams-step-2 = 作成後に表示される Webhook URL をコピーして、下の欄に貼り付けます。
+ss-teams-secret-label = Webhook URL（ワークフロー）
+ss-teams-secret-hint = ワークフローの作成時に表示される URL です。
+ss-teams-secret-missing = ワークフローの Webhook URL を貼り付けてください。
+ss-teams-no-mention = Teams のワークフローは特定の人をメンションした通知を送れないため、ID の入力欄はありません。通知はチャネルへの投稿として届きます。
+
+ss-google-chat-intro = Google Chat の Webhook で、自分のスペースに通知を受け取ります。
+ss-google-chat-step-1 = 会社や組織の Google Workspace アカウントで Google Chat を開きます（@gmail.com の個人アカウントでは使えません）。
+ss-google-chat-step-2 = 通知を受け取るスペース（チャットルーム）を作成します。
+ss-google-chat-step-3 = スペース名の横の ▼ →［Webhook を管理］で Webhook を作成し、表示された URL をコピーします。
+ss-google-chat-secret-label = Webhook URL
+ss-google-chat-secret-hint = https://chat.googleapis.com/v1/spaces/ で始まる URL です。
+ss-google-chat-secret-missing = Google Chat の Webhook URL を貼り付けてください。
+
+ss-line-works-intro = 管理者が LINE WORKS の Bot を設定しています。ユーザーIDを入力すると、Bot から通知が届きます。
+ss-line-works-step-1 = LINE WORKS のユーザーID（ログインID）を入力します。会社で使っている ID と同じである必要があります。
+ss-line-works-identity-label = LINE WORKS のユーザーID
+ss-line-works-identity-hint = 例: yamada@example.co.jp
+ss-line-works-identity-invalid = LINE WORKS のユーザーIDではありません。ログインID（name@domain）を入力してください。
+
+ss-line-intro = LINE で通知を受け取ります。LINE でログインして連携し、会社の公式アカウントを友だち追加してください。
+ss-line-step-1 = ［LINE でログインして連携］を押して LINE にログインします。公式アカウントの友だち追加を求められたら追加してください。
+ss-line-step-2 = 友だち追加をしていない場合は、下の QR コードを LINE アプリで読み取るか、リンクを開いて追加してください。
+ss-line-linked = LINE と連携済みです。
+ss-line-not-linked = まだ LINE と連携していません。
+ss-line-login = LINE でログインして連携
+ss-line-relink = LINE でログインし直す
+ss-line-new-tab = LINE のログイン画面は新しいタブで開きます。
+ss-line-friend-title = 公式アカウントを友だち追加
+ss-line-friend-hint = 友だち追加していないと、LINE に通知は届きません。
+ss-line-qr = 公式アカウントを友だち追加する QR コード
+ss-line-error = LINE と連携できませんでした。もう一度［LINE でログインして連携］を押してください。
+ss-line-error-line_login_denied = LINE での連携がキャンセルされました。もう一度［LINE でログインして連携］を押して、許可してください。
+ss-line-error-line_login_expired = ログインの有効期限が切れたか、すでに使われています。もう一度やり直してください。
+ss-line-error-line_unreachable = LINE に接続できませんでした。しばらくしてからやり直してください。
+ss-line-error-line_login_channel_invalid = LINE ログインの設定に誤りがあります。管理者に連絡してください。
+
+ss-test-send = テスト通知を送る
+ss-test-title = renkei からのテスト通知（{ $tool }）
+ss-test-body = { $name } さん、この通知が届いていれば設定は完了です。
+ss-test-result = テスト通知:
+ss-test-waiting = 送信中です。結果はこのまま表示されます。
+ss-test-nothing = まだ { $tool } で通知を受け取れる設定がありません。先に連携してから、テスト通知を送ってください。
+ss-status-pending = 送信中
+ss-status-delivered = 届きました
+ss-status-failed = 届きませんでした
+ss-status-cancelled = 取り消されました
+ss-status-skipped = 送っていません
+ss-status-staged = 受付中
+ss-reason-preference_off = この通知はこのツールで受け取らない設定です。
+ss-reason-connection_switched_off = 接続がオフになっています。
+ss-reason-no_identity = このツールのアカウントが未設定です。
+ss-reason-no_destination = 届け先が決まっていません。
+ss-reason-no_group = 所属グループがないため、ルームに届け先がありません。
+ss-reason-no_connection = このツールの接続がありません。
+ss-reason-connection_deleted = 接続が解除されたため、送られませんでした。
+
+ss-matrix-title = どの通知をどのツールで受け取るか
+ss-matrix-hint = チェックした通知が、そのツールに届きます。最初は管理者の設定どおりです。
+ss-matrix-type = 通知の種類
+ss-matrix-cell = { $type } を { $tool } で受け取る
+ss-matrix-locked = 管理者がオフにしています
+ss-matrix-locked-legend = 「—」の通知は、管理者がそのツールでは送らない設定にしています。
+ss-matrix-save = 保存する
+ss-matrix-reset = 管理者の設定に戻す
+ss-matrix-no-tools = 通知を受け取れるツールがまだありません。上でツールを連携してください。
+ss-matrix-no-types = 通知の種類がまだ登録されていません。
+
+ss-recent-title = 最近の通知
+ss-recent-none = まだ通知はありません。
+ss-recent-when = 日時
+ss-recent-notice = 通知
+ss-recent-status = 結果
+ss-recent-direct = { $tool }（ダイレクト）
+ss-recent-test = テスト
+ss-recent-no-tool = （なし）
+ss-recent-times = 時刻は { $zone } で表示しています。
+
+ss-err-chatwork_invalid_token = Chatwork がこの API トークンを受け付けませんでした。［サービス連携］→［API Token］からトークン全体をコピーし直してください。
+ss-err-invalid_webhook_url = この URL は使えません。ツールの画面でコピーした Webhook URL を、そのまま貼り付けてください。
+ss-err-slack_webhook_invalid = Slack がこの Webhook を受け付けませんでした。削除されたか、チャンネルがなくなっています。新しい Webhook URL を作成して貼り付けてください。
+ss-err-teams_connector_retired = これは廃止された Office 365 コネクタの URL です。Teams の［ワークフロー］で「Webhook 要求を受信するとチャネルに投稿する」を作成し、その URL を貼り付けてください。
+ss-err-invalid_room = ルームIDを読み取れません。「#!rid」以下の数字か、ルームの URL をそのまま貼り付けてください。
+ss-err-chatwork_unreachable = Chatwork に接続できませんでした。しばらくしてからやり直してください。
+ss-err-slack_unreachable = Slack に接続できませんでした。しばらくしてからやり直してください。
+
+ss-client-title = Chatwork 通知設定
+ss-client-intro = 事務所からの通知を、御社の Chatwork アカウントで受け取れます。API トークンを設定すると、御社のマイチャット（またはルームを指定した場合はそのルーム）に届きます。
+ss-client-step-1 = 御社の Chatwork アカウントでログインし、右上のアイコン →［サービス連携］→［API Token］でパスワードを入力して［表示］を押し、API トークンをコピーします。
+ss-client-step-2 = 下の「API トークン」に貼り付けて［接続する］を押します。通知は御社のマイチャットに届きます。
+ss-client-step-3 = 特定のルームに届けたいときは、そのルームの「#!rid」以下の数字（またはルームの URL）を「ルームID」に入力します。通知を止めるときは［接続を解除する］を押してください。
+ss-client-secret-hint = 御社の Chatwork アカウントで発行した API トークンです。
+ss-client-room-hint = 空欄にするとマイチャットに届きます。
+ss-client-office-room = 事務所がルーム { $room } を指定しているため、通知はそのルームに届きます。
+ss-client-disconnect-confirm = API トークンを削除すると、御社の Chatwork アカウントへの通知は止まります。よろしいですか？
+ss-client-where-title = 通知の届き先
+ss-client-where-none = 現在、御社あての通知が届く先はありません。API トークンを設定してください。
+ss-client-goes-own-my-chat = 御社のトークン（{ $account }）で、マイチャットに届きます。
+ss-client-goes-own-room = 御社のトークン（{ $account }）で、ルーム { $room } に届きます。
+ss-client-goes-office-my-chat = 事務所のトークン（{ $account }）のマイチャットに届きます（御社には届きません）。
+ss-client-goes-office-room = 事務所のトークン（{ $account }）で、御社のルーム { $room } に届きます。
+ss-client-skip-no_destination = 御社の接続もルームもないため、届きません。
+ss-client-skip-no_connection = 接続がないため、届きません。
+ss-client-skip-connection_switched_off = 接続がオフになっているため、届きません。
+ss-client-skip-preference_off = 管理者がこのツールへの通知をオフにしています。
+
+# 管理画面の「設定」: 通知設定ページの埋め込み
+settings-frame-origins = 通知設定ページを埋め込めるサイト
+settings-frame-origins-hint = メンバー・顧問先の通知設定ページを、御社のサービスの画面内（iframe）に表示できるサイトのオリジンを 1 行に 1 つ入力します（例: https://app.example.com）。空欄のときは埋め込めません。管理画面は埋め込めません。
+settings-err-frame-origins = 埋め込めるサイトは「https://app.example.com」のように、https から始まるオリジン（パスなし）で入力してください。

@@ -1,7 +1,7 @@
 //! Sign-in links for people the product has already signed in (API.md "Web pages"): a
 //! short-lived, single-use URL that opens renkei's pages as a session.
 
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use chrono::{TimeZone, Utc};
 use renkei_store::web::{NewWebLink, WebGrant, WebKind};
@@ -66,6 +66,69 @@ pub async fn console_link(
         ttl_ms: ttl_ms(body.ttl_seconds)?,
     };
     Ok((StatusCode::CREATED, ApiJson(mint(&state, &link).await?)))
+}
+
+/// The body of a member's or client's settings link.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SettingsLinkBody {
+    /// How long the link may wait to be opened: 60 to 86400 seconds (default 600).
+    pub ttl_seconds: Option<i64>,
+}
+
+/// A link to one member's own settings page (`/me`): their tools, which notices reach
+/// them where, a test notice, their last notices. The session it opens reaches that member
+/// and nothing else.
+#[utoipa::path(post, path = "/api/v1/members/{external_id}/settings-links",
+    params(("external_id" = String, Path)), request_body = SettingsLinkBody,
+    responses((status = 201, body = WebLink), (status = 404), (status = 422)))]
+pub async fn member_settings_link(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(ext): Path<String>,
+    JsonOrEmpty(body): JsonOrEmpty<SettingsLinkBody>,
+) -> Result<(StatusCode, ApiJson<WebLink>), ApiError> {
+    let member = crate::api::member_row_id(&state, auth.id(), &ext).await?;
+    subject_link(&state, &auth, WebKind::Member, member, body.ttl_seconds).await
+}
+
+/// A link to one client's own page (`/client`): its Chatwork token and room, and where its
+/// notices go. The session it opens reaches that client and nothing else.
+#[utoipa::path(post, path = "/api/v1/clients/{external_id}/settings-links",
+    params(("external_id" = String, Path)), request_body = SettingsLinkBody,
+    responses((status = 201, body = WebLink), (status = 404), (status = 422)))]
+pub async fn client_settings_link(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(ext): Path<String>,
+    JsonOrEmpty(body): JsonOrEmpty<SettingsLinkBody>,
+) -> Result<(StatusCode, ApiJson<WebLink>), ApiError> {
+    let client = state
+        .store
+        .client_id(auth.id(), &ext)
+        .await?
+        .ok_or_else(|| ApiError::not_found("client"))?;
+    subject_link(&state, &auth, WebKind::Client, client, body.ttl_seconds).await
+}
+
+async fn subject_link(
+    state: &AppState,
+    auth: &Auth,
+    kind: WebKind,
+    subject: i64,
+    ttl_seconds: Option<i64>,
+) -> Result<(StatusCode, ApiJson<WebLink>), ApiError> {
+    let link = NewWebLink {
+        grant: WebGrant {
+            tenant_id: auth.id(),
+            kind,
+            subject_id: Some(subject),
+            actor: None,
+        },
+        return_to: None,
+        ttl_ms: ttl_ms(ttl_seconds)?,
+    };
+    Ok((StatusCode::CREATED, ApiJson(mint(state, &link).await?)))
 }
 
 /// Validates a requested lifetime.

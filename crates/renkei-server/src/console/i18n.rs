@@ -169,6 +169,7 @@ mod tests {
         let mut files = vec![];
         files_under(&root.join("templates"), &mut files);
         files_under(&root.join("src/console"), &mut files);
+        files_under(&root.join("src/selfservice"), &mut files);
         let literal = regex::Regex::new(
             r#"(?:\.t|\.tw|\.tn|tr\.get|\.with|\.count|\.maybe|format_args|\.page|message_page|bare_page)\((?:[^()"]*?,\s*)?"([a-z][a-z0-9]*(?:-[a-z0-9]+)+)""#,
         )

@@ -109,7 +109,13 @@ pub async fn enter(
             );
         }
     };
-    let cookie = match start_session(&state, &opened.grant).await {
+    let started = match opened.grant.kind {
+        WebKind::Console => start_session(&state, &opened.grant).await,
+        WebKind::Member | WebKind::Client => {
+            crate::selfservice::session::start_self_session(&state, &opened.grant).await
+        }
+    };
+    let cookie = match started {
         Ok(cookie) => cookie,
         Err(e) => {
             tracing::error!(error = %e, "could not start a session");
@@ -126,8 +132,13 @@ pub async fn enter(
             .return_to
             .filter(|p| is_console_path(p))
             .unwrap_or_else(|| "/console".to_string()),
-        WebKind::Member => "/me".to_string(),
-        WebKind::Client => "/client".to_string(),
+        // `?embed=1` (a link opened in the product's frame) and `?lang=` carry over.
+        WebKind::Member => {
+            crate::selfservice::view::View::from_query(parts.uri.query()).href("/me", &[])
+        }
+        WebKind::Client => {
+            crate::selfservice::view::View::from_query(parts.uri.query()).href("/client", &[])
+        }
     };
     (jar.add(cookie), see_other(&to)).into_response()
 }

@@ -50,6 +50,8 @@ struct SettingsPage {
     time_zone: String,
     zones: &'static [&'static str],
     language: String,
+    /// The origins allowed to frame the member and client pages, one per line.
+    frame_origins: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -60,6 +62,8 @@ pub struct SettingsForm {
     time_zone: String,
     #[serde(default)]
     language: String,
+    #[serde(default)]
+    frame_origins: String,
 }
 
 fn lifetimes(page: &Page, current: &str) -> Vec<Lifetime> {
@@ -81,14 +85,29 @@ fn lifetimes(page: &Page, current: &str) -> Vec<Lifetime> {
         .collect()
 }
 
-fn form_page(page: Page, ttl: &str, time_zone: String, language: String) -> SettingsPage {
+fn form_page(
+    page: Page,
+    ttl: &str,
+    time_zone: String,
+    language: String,
+    frame_origins: String,
+) -> SettingsPage {
     SettingsPage {
         lifetimes: lifetimes(&page, ttl),
         page,
         time_zone,
         zones: &COMMON_ZONES,
         language,
+        frame_origins,
     }
+}
+
+/// The textarea's lines (spaces and commas also separate), empty ones dropped.
+fn origin_lines(text: &str) -> Vec<String> {
+    text.split(|c: char| c.is_whitespace() || c == ',')
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect()
 }
 
 async fn show(State(state): State<AppState>, console: Console) -> Response {
@@ -101,9 +120,10 @@ async fn show(State(state): State<AppState>, console: Console) -> Response {
         .link_ttl_days
         .map(|d| d.to_string())
         .unwrap_or_default();
+    let origins = settings.frame_origins.join("\n");
     render(
         StatusCode::OK,
-        &form_page(page, &ttl, settings.time_zone, settings.language),
+        &form_page(page, &ttl, settings.time_zone, settings.language, origins),
     )
 }
 
@@ -123,23 +143,29 @@ async fn save(
         });
         return render(
             StatusCode::UNPROCESSABLE_ENTITY,
-            &form_page(page, "", form.time_zone, form.language),
+            &form_page(page, "", form.time_zone, form.language, form.frame_origins),
         );
     };
     let body = SettingsBody {
         confirmation_link_ttl_days: Some(ttl),
         time_zone: Some(form.time_zone.clone()),
         language: Some(form.language.clone()),
+        frame_origins: Some(origin_lines(&form.frame_origins)),
     };
     match put_settings(State(state.clone()), console.auth(), ApiJson(body)).await {
         Ok(ApiJson(saved)) => {
             let detail = format!(
-                "link {}, {}, {}",
+                "link {}, {}, {}, frame origins: {}",
                 saved
                     .confirmation_link_ttl_days
                     .map_or("none".to_string(), |d| format!("{d} days")),
                 saved.time_zone,
-                saved.language
+                saved.language,
+                if saved.frame_origins.is_empty() {
+                    "none".to_string()
+                } else {
+                    saved.frame_origins.join(" ")
+                }
             );
             console
                 .audit(&state, "settings.update", "settings", &detail)
@@ -150,16 +176,29 @@ async fn save(
             let (field, key) = match e.code {
                 "invalid_time_zone" => ("time-zone", "settings-err-time-zone"),
                 "invalid_language" => ("language-ja", "settings-err-language"),
+                "invalid_frame_origin" => ("frame-origins", "settings-err-frame-origins"),
                 _ => ("link-ttl-0", "settings-err-link"),
+            };
+            let message = if e.code == "invalid_frame_origin" {
+                // The API names the entry that is wrong; the page's words come first.
+                format!("{} ({})", page.t(key), e.message)
+            } else {
+                page.t(key)
             };
             page.errors.push(FieldError {
                 field: field.into(),
-                message: page.t(key),
+                message,
             });
             let ttl = ttl.map(|d| d.to_string()).unwrap_or_default();
             render(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                &form_page(page, &ttl, form.time_zone, form.language),
+                &form_page(
+                    page,
+                    &ttl,
+                    form.time_zone,
+                    form.language,
+                    form.frame_origins,
+                ),
             )
         }
     }

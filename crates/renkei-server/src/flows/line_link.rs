@@ -5,7 +5,7 @@
 //! friend link and QR code; a signed `follow` webhook records the friendship.
 
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use qrcode::render::svg;
 use qrcode::QrCode;
@@ -33,7 +33,7 @@ fn callback_uri(state: &AppState) -> String {
 }
 
 /// The tenant's LINE connection (the official account members befriend).
-async fn tenant_line(
+pub(crate) async fn tenant_line(
     state: &AppState,
     tenant: i64,
 ) -> Result<Option<(Connection, serde_json::Value)>, ApiError> {
@@ -93,14 +93,31 @@ fn bad_link() -> Response {
     )
 }
 
+/// The friend link as a QR code (SVG markup made here, from a URL: safe to embed).
+pub(crate) fn qr_svg(url: &str) -> String {
+    QrCode::new(url.as_bytes())
+        .map(|c| c.render::<svg::Color>().min_dimensions(180, 180).build())
+        .unwrap_or_default()
+}
+
+/// Where a member starts LINE Login: a signed link (it works without a session, so also in
+/// a new tab opened from a framed page). `back_to_me`: the callback returns to `/me`.
+pub(crate) fn start_href(state: &AppState, tenant: i64, member: i64, back_to_me: bool) -> String {
+    let expires_at = renkei_store::now_ms() + FLOW_TTL_MS * 6;
+    let page = state.links.member_url("line", tenant, member, expires_at);
+    if back_to_me {
+        format!("{page}/start?back=me")
+    } else {
+        format!("{page}/start")
+    }
+}
+
 fn friend_block(basic_id: Option<&str>) -> String {
     let Some(basic) = basic_id else {
         return String::new();
     };
     let url = line::friend_url(basic);
-    let qr = QrCode::new(url.as_bytes())
-        .map(|c| c.render::<svg::Color>().min_dimensions(180, 180).build())
-        .unwrap_or_default();
+    let qr = qr_svg(&url);
     format!(
         "<h2>友だち追加 / Add as a friend</h2><p><a href=\"{u}\">{u}</a></p><div aria-label=\"QR code\">{qr}</div>",
         u = esc(&url)
@@ -152,8 +169,18 @@ pub async fn show_page(State(state): State<AppState>, Path(token): Path<String>)
     )
 }
 
+#[derive(Debug, serde::Deserialize)]
+pub struct StartQuery {
+    /// `me`: started from the member's own settings page, which the callback returns to.
+    back: Option<String>,
+}
+
 /// Sends the member to LINE Login.
-pub async fn start(State(state): State<AppState>, Path(token): Path<String>) -> Response {
+pub async fn start(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    Query(q): Query<StartQuery>,
+) -> Response {
     let Ok((tenant, member)) = state
         .links
         .verify_member("line", &token, renkei_store::now_ms())
@@ -179,7 +206,9 @@ pub async fn start(State(state): State<AppState>, Path(token): Path<String>) -> 
         );
     };
     let nonce = renkei_store::flows::new_state();
-    let payload = json!({"member": member, "connection": conn.id, "nonce": nonce});
+    let back_to_me = q.back.as_deref() == Some("me");
+    let payload =
+        json!({"member": member, "connection": conn.id, "nonce": nonce, "back_to_me": back_to_me});
     let Ok(flow_state) = state
         .store
         .start_flow(tenant, FLOW_KIND, &payload, FLOW_TTL_MS)
@@ -214,8 +243,13 @@ fn login_failed(e: &LoginError) -> Response {
     )
 }
 
-/// Where LINE Login sends the member back.
-pub async fn callback(State(state): State<AppState>, Query(q): Query<CallbackQuery>) -> Response {
+/// Where LINE Login sends the member back. A login started from the member's own page goes
+/// back there (with the result) when this browser still has that member's session.
+pub async fn callback(
+    State(state): State<AppState>,
+    Query(q): Query<CallbackQuery>,
+    headers: HeaderMap,
+) -> Response {
     let Some(flow_state) = q.state.as_deref().filter(|s| s.len() <= 128) else {
         return bad_link();
     };
@@ -230,55 +264,97 @@ pub async fn callback(State(state): State<AppState>, Query(q): Query<CallbackQue
         ),
         Err(_) => return internal(),
     };
+    let outcome = finish_login(&state, &flow, &q).await;
+    let member = flow.payload["member"].as_i64();
+    if flow.payload["back_to_me"].as_bool() == Some(true) {
+        let session = crate::selfservice::session::self_session(
+            &state,
+            &headers,
+            renkei_store::web::WebKind::Member,
+        )
+        .await;
+        let same_member = session.is_some_and(|(s, _)| {
+            s.grant.tenant_id == flow.tenant_id && s.grant.subject_id == member
+        });
+        if same_member {
+            return match outcome {
+                Ok(_) => Redirect::to("/me?flash=line-linked&saved=line#tool-line").into_response(),
+                Err(Failure::Login(e)) => {
+                    Redirect::to(&format!("/me?line_error={}#tool-line", e.code())).into_response()
+                }
+                Err(Failure::Page(response)) => response,
+            };
+        }
+    }
+    match outcome {
+        Ok(name) => page(
+            StatusCode::OK,
+            "LINE と連携しました",
+            &format!("{name}さんの LINE アカウントを連携しました。公式アカウントを友だち追加していれば、通知が LINE に届きます。"),
+            "LINE is linked",
+            &format!("{name}, your LINE account is linked. Notifications reach you on LINE while you have the official account as a friend."),
+        ),
+        Err(Failure::Login(e)) => login_failed(&e),
+        Err(Failure::Page(response)) => response,
+    }
+}
+
+/// Why a login did not link: LINE's answer, or a page renkei itself answers with.
+enum Failure {
+    Login(LoginError),
+    Page(Response),
+}
+
+/// Exchanges the code, verifies the ID token and stores the member's LINE user ID; returns
+/// the member's name.
+async fn finish_login(
+    state: &AppState,
+    flow: &renkei_store::flows::Flow,
+    q: &CallbackQuery,
+) -> Result<String, Failure> {
     if let Some(err) = &q.error {
-        return login_failed(&LoginError::from_callback(
+        return Err(Failure::Login(LoginError::from_callback(
             err,
             q.error_description.as_deref(),
-        ));
+        )));
     }
     let Some(code) = q.code.as_deref() else {
-        return login_failed(&LoginError::NoIdToken);
+        return Err(Failure::Login(LoginError::NoIdToken));
     };
     let (Some(member), Some(connection), Some(nonce)) = (
         flow.payload["member"].as_i64(),
         flow.payload["connection"].as_i64(),
         flow.payload["nonce"].as_str(),
     ) else {
-        return internal();
+        return Err(Failure::Page(internal()));
     };
     let Ok(Some((_, creds))) = state
         .store
         .connection_credentials(flow.tenant_id, connection)
         .await
     else {
-        return page(
+        return Err(Failure::Page(page(
             StatusCode::SERVICE_UNAVAILABLE,
             "LINE 連携は利用できません",
             "LINE の接続が削除されました。",
             "LINE linking is unavailable",
             "The LINE connection was removed.",
-        );
+        )));
     };
     let (Some(channel), Some(secret)) = (
         creds["login_channel_id"].as_str(),
         creds["login_channel_secret"].as_str(),
     ) else {
-        return internal();
+        return Err(Failure::Page(internal()));
     };
     let line = &state.providers.line;
-    let id_token = match line
-        .exchange_code(channel, secret, code, &callback_uri(&state))
+    let id_token = line
+        .exchange_code(channel, secret, code, &callback_uri(state))
         .await
-    {
-        Ok(t) => t,
-        Err(e) => return login_failed(&e),
-    };
-    let user = match line::verify_id_token(&id_token, channel, secret, nonce) {
-        Ok(sub) => sub,
-        Err(e) => return login_failed(&e),
-    };
+        .map_err(Failure::Login)?;
+    let user = line::verify_id_token(&id_token, channel, secret, nonce).map_err(Failure::Login)?;
     let Ok(Some((ext, name))) = state.store.member_by_row(flow.tenant_id, member).await else {
-        return internal();
+        return Err(Failure::Page(internal()));
     };
     if state
         .store
@@ -286,14 +362,17 @@ pub async fn callback(State(state): State<AppState>, Query(q): Query<CallbackQue
         .await
         .is_err()
     {
-        return internal();
+        return Err(Failure::Page(internal()));
+    }
+    let entry = renkei_store::audit::AuditRecord {
+        actor: &format!("member: {ext}"),
+        action: "identity.link",
+        target: Some("line"),
+        detail: Some("LINE account linked by LINE Login"),
+    };
+    if let Err(e) = state.store.record_audit(flow.tenant_id, entry).await {
+        tracing::error!(error = %e, "could not record an audit entry");
     }
     info!(tenant = flow.tenant_id, member = %ext, "LINE account linked by LINE Login");
-    page(
-        StatusCode::OK,
-        "LINE と連携しました",
-        &format!("{name}さんの LINE アカウントを連携しました。公式アカウントを友だち追加していれば、通知が LINE に届きます。"),
-        "LINE is linked",
-        &format!("{name}, your LINE account is linked. Notifications reach you on LINE while you have the official account as a friend."),
-    )
+    Ok(name)
 }

@@ -153,7 +153,7 @@ async fn scenario_6_confirmation_links(b: Backend) {
     let my_chat: i64 = my_chat(&conn);
     assert_eq!(
         app.get("/api/v1/settings").await.1,
-        json!({"confirmation_link_ttl_days": null, "time_zone": "Asia/Tokyo", "language": "ja"})
+        json!({"confirmation_link_ttl_days": null, "time_zone": "Asia/Tokyo", "language": "ja", "frame_origins": []})
     );
     // Default: no link.
     let id = app

@@ -24,16 +24,16 @@ const LW_CLIENT: &str = "lw-client-e2e";
 const LW_SECRET: &str = "lw-secret-e2e";
 const LW_SERVICE_ACCOUNT: &str = "e2e.serviceaccount@workplace-test";
 const LW_BOT: i64 = 3_000_042;
-const LW_YAMADA: &str = "yamada@workplace-test";
+pub(crate) const LW_YAMADA: &str = "yamada@workplace-test";
 const LW_CHANNEL: &str = "ch-somu-e2e";
 const LW_CHANNEL_NO_BOT: &str = "ch-nobot-e2e";
 
-fn lw(app: &TestApp) -> &renkei_fakes::line_works::FakeLineWorks {
+pub(crate) fn lw(app: &TestApp) -> &renkei_fakes::line_works::FakeLineWorks {
     &app.fakes.line_works.fake
 }
 
 /// A LINE WORKS domain like the demo one: an API 2.0 app, its bot, a user, two channels.
-fn lw_world(app: &TestApp) {
+pub(crate) fn lw_world(app: &TestApp) {
     let f = lw(app);
     f.add_app(
         LW_CLIENT,
@@ -58,7 +58,7 @@ fn lw_credentials() -> Value {
 }
 
 /// Connects the tenant's LINE WORKS bot; returns the connection.
-async fn lw_connect(app: &TestApp) -> Value {
+pub(crate) async fn lw_connect(app: &TestApp) -> Value {
     let (status, conn) = app
         .post(
             "/api/v1/connections",
@@ -122,20 +122,20 @@ fn attempt_statuses(d: &Value) -> Vec<Option<i64>> {
 const LINE_CHANNEL: &str = "1650000042";
 const LINE_SECRET: &str = "0f1e2d3c4b5a69780f1e2d3c4b5a6978";
 const LINE_BOT: &str = "Ubbbbbbbbbbbbbbbbbbbbbbbbbbbb0042";
-const LINE_BASIC_ID: &str = "@042wkpl";
+pub(crate) const LINE_BASIC_ID: &str = "@042wkpl";
 const LINE_TOKEN: &str = "e2e-long-lived-channel-token-0042";
 const LOGIN_CHANNEL: &str = "1650000043";
 const LOGIN_SECRET: &str = "a1b2c3d4e5f60718a1b2c3d4e5f60718";
-const SATO: &str = "U22222222222222222222222222222222";
+pub(crate) const SATO: &str = "U22222222222222222222222222222222";
 const YAMADA: &str = "U11111111111111111111111111111111";
 
-fn line(app: &TestApp) -> &renkei_fakes::line::FakeLine {
+pub(crate) fn line(app: &TestApp) -> &renkei_fakes::line::FakeLine {
     &app.fakes.line.fake
 }
 
 /// An official account with a long-lived token, a LINE Login channel linked to it that
 /// only accepts renkei's callback, and two people (佐藤 logs in).
-fn line_world(app: &TestApp) {
+pub(crate) fn line_world(app: &TestApp) {
     let f = line(app);
     f.add_channel(
         LINE_CHANNEL,
@@ -157,7 +157,7 @@ fn line_world(app: &TestApp) {
     f.set_login_user(Some(SATO));
 }
 
-async fn line_connect(app: &TestApp) -> Value {
+pub(crate) async fn line_connect(app: &TestApp) -> Value {
     let (s, conn) = app
         .post(
             "/api/v1/connections",

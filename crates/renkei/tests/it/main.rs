@@ -24,5 +24,6 @@ mod preview;
 mod races;
 mod routing;
 mod scenarios;
+mod self_service;
 mod single_node;
 mod webhook_providers;

@@ -10,8 +10,7 @@ async fn settings_change_only_what_is_given(b: Backend) {
     let Some(app) = TestApp::spawn(b).await else {
         return;
     };
-    let defaults =
-        json!({"confirmation_link_ttl_days": null, "time_zone": "Asia/Tokyo", "language": "ja"});
+    let defaults = json!({"confirmation_link_ttl_days": null, "time_zone": "Asia/Tokyo", "language": "ja", "frame_origins": []});
     assert_eq!(app.get("/api/v1/settings").await.1, defaults);
     let (s, now) = app
         .put("/api/v1/settings", json!({"confirmation_link_ttl_days": 7}))
@@ -19,7 +18,7 @@ async fn settings_change_only_what_is_given(b: Backend) {
     assert_eq!(s, StatusCode::OK);
     assert_eq!(
         now,
-        json!({"confirmation_link_ttl_days": 7, "time_zone": "Asia/Tokyo", "language": "ja"})
+        json!({"confirmation_link_ttl_days": 7, "time_zone": "Asia/Tokyo", "language": "ja", "frame_origins": []})
     );
     // The time zone as the database spells it, the TTL kept because it is absent.
     let (_, now) = app
@@ -30,7 +29,7 @@ async fn settings_change_only_what_is_given(b: Backend) {
         .await;
     assert_eq!(
         now,
-        json!({"confirmation_link_ttl_days": 7, "time_zone": "Europe/Berlin", "language": "en"})
+        json!({"confirmation_link_ttl_days": 7, "time_zone": "Europe/Berlin", "language": "en", "frame_origins": []})
     );
     assert_eq!(app.get("/api/v1/settings").await.1, now);
     // An explicit null still means "no link".

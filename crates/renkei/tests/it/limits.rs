@@ -15,14 +15,26 @@ async fn raw(
     body: Option<Vec<u8>>,
 ) -> (StatusCode, Value) {
     // A fresh connection each time: the server closes one whose body it refused unread.
-    let mut req = reqwest::Client::new()
-        .request(method, app.url(path))
-        .bearer_auth(&app.key)
-        .header("content-type", "application/json");
-    if let Some(b) = body {
-        req = req.body(b);
-    }
-    let resp = req.send().await.expect("request");
+    // Closing while a 33 MiB body is still being written can reset the connection before
+    // the client reads the 413 (more often on a loaded machine): such a try is repeated.
+    let mut tries = 0;
+    let resp = loop {
+        let mut req = reqwest::Client::new()
+            .request(method.clone(), app.url(path))
+            .bearer_auth(&app.key)
+            .header("content-type", "application/json");
+        if let Some(b) = &body {
+            req = req.body(b.clone());
+        }
+        tries += 1;
+        match req.send().await {
+            Ok(resp) => break resp,
+            Err(e) if tries < 3 && body.as_ref().is_some_and(|b| b.len() > 1 << 20) => {
+                eprintln!("{path}: the connection closed before the answer was read ({e}); again");
+            }
+            Err(e) => panic!("{path}: {e}"),
+        }
+    };
     let status = resp.status();
     let text = resp.text().await.unwrap();
     let json: Value = serde_json::from_str(&text)

@@ -27,9 +27,8 @@ use renkei_store::connections::Connection;
 use renkei_store::removal::Removal;
 use serde::Deserialize;
 
-use super::event_types::path_segment;
 use super::i18n::Tr;
-use super::page::{render, Page};
+use super::page::{list_href, path_segment, render, Page};
 use crate::error::ApiError;
 use crate::AppState;
 
@@ -115,9 +114,7 @@ pub(crate) fn href(section: &str, ext: &str) -> String {
 }
 
 /// A query parameter value, percent-encoded.
-pub(crate) fn q(value: &str) -> String {
-    url::form_urlencoded::byte_serialize(value.as_bytes()).collect()
-}
+pub(crate) use super::page::query_value as q;
 
 /// An API error in the page's language: `dir-err-<code>` when this section words it, else the
 /// API's own message (which says what to fix, in English).
@@ -212,19 +209,9 @@ pub(crate) fn removal_detail(removal: &Removal) -> String {
 
 /// A paging link: this list's address with its filters and `after`.
 pub(crate) fn page_href(path: &str, params: &[(&str, &str)], after: Option<&str>) -> String {
-    let mut pairs: Vec<String> = params
-        .iter()
-        .filter(|(_, v)| !v.is_empty())
-        .map(|(k, v)| format!("{k}={}", q(v)))
-        .collect();
-    if let Some(after) = after {
-        pairs.push(format!("after={}", q(after)));
-    }
-    if pairs.is_empty() {
-        path.to_string()
-    } else {
-        format!("{path}?{}", pairs.join("&"))
-    }
+    let mut all = params.to_vec();
+    all.extend(after.map(|a| ("after", a)));
+    list_href(path, &all)
 }
 
 #[cfg(test)]

@@ -17,7 +17,7 @@ use renkei_store::directory::EventType;
 use self::form::{put_type, TypeForm};
 use self::matrix::Matrix;
 use super::landing::store_error;
-use super::page::{render, see_other, FieldError, Page, Section};
+use super::page::{path_segment, render, see_other, FieldError, Page, Section};
 use super::session::{Console, ConsoleForm};
 use crate::error::ApiError;
 use crate::AppState;
@@ -171,31 +171,5 @@ async fn create(
             )
             .await
         }
-    }
-}
-
-/// A key as one path segment: everything but unreserved ASCII percent-encoded (keys may
-/// hold `/`, spaces or Japanese).
-pub(crate) fn path_segment(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn keys_become_one_path_segment() {
-        assert_eq!(path_segment("visitor.arrived"), "visitor.arrived");
-        assert_eq!(path_segment("a/b c"), "a%2Fb%20c");
-        assert_eq!(path_segment("称賛"), "%E7%A7%B0%E8%B3%9B");
     }
 }

@@ -83,10 +83,6 @@ pub fn kind_label(page: &Page, kind: &str) -> Option<String> {
     }
 }
 
-pub fn urlencode(s: &str) -> String {
-    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
-}
-
 #[derive(Template)]
 #[template(path = "console/message.html")]
 struct MessagePage {

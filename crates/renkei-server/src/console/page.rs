@@ -189,8 +189,41 @@ impl Page {
 
     /// The language switch: sets the choice, then comes back here.
     pub fn switch_href(&self) -> String {
-        let back: String = url::form_urlencoded::byte_serialize(self.here.as_bytes()).collect();
+        let back = query_value(&self.here);
         format!("/lang/{}?back={back}", self.other_lang_code())
+    }
+}
+
+/// A value in a URL query, percent-encoded.
+pub fn query_value(value: &str) -> String {
+    url::form_urlencoded::byte_serialize(value.as_bytes()).collect()
+}
+
+/// A key as one path segment: everything but unreserved ASCII percent-encoded (keys may
+/// hold `/`, spaces or Japanese).
+pub fn path_segment(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+/// A list page's address: `path` with those of `params` that have a value (filters, paging).
+pub fn list_href(path: &str, params: &[(&str, &str)]) -> String {
+    let pairs: Vec<String> = params
+        .iter()
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(k, v)| format!("{k}={}", query_value(v)))
+        .collect();
+    if pairs.is_empty() {
+        path.to_string()
+    } else {
+        format!("{path}?{}", pairs.join("&"))
     }
 }
 
@@ -213,4 +246,28 @@ pub fn see_other(to: &str) -> Response {
         response.headers_mut().insert(header::LOCATION, v);
     }
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_become_one_path_segment() {
+        assert_eq!(path_segment("visitor.arrived"), "visitor.arrived");
+        assert_eq!(path_segment("a/b c"), "a%2Fb%20c");
+        assert_eq!(path_segment("称賛"), "%E7%A7%B0%E8%B3%9B");
+    }
+
+    #[test]
+    fn list_addresses_keep_only_the_parameters_with_a_value() {
+        assert_eq!(list_href("/console/events", &[]), "/console/events");
+        assert_eq!(
+            list_href(
+                "/console/members",
+                &[("q", "山田 太郎"), ("group", ""), ("after", "m&1")]
+            ),
+            "/console/members?q=%E5%B1%B1%E7%94%B0+%E5%A4%AA%E9%83%8E&after=m%261"
+        );
+    }
 }

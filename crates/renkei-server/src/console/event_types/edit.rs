@@ -7,8 +7,9 @@ use axum::response::Response;
 use renkei_store::directory::EventType;
 
 use super::form::{put_type, TypeForm};
-use super::{list_event_types, path_segment, ttl_label};
+use super::{list_event_types, ttl_label};
 use crate::console::landing::store_error;
+use crate::console::page::path_segment;
 use crate::console::page::{render, see_other, Page, Section};
 use crate::console::session::{Console, ConsoleForm};
 use crate::AppState;

@@ -11,10 +11,11 @@ use serde::Deserialize;
 
 use super::resend::{connection_options, ConnectionOption, ResendFailedForm};
 use super::times::{input_value, parse_local, DateAlone};
-use super::{badges, kind_label, urlencode, Badge};
+use super::{badges, kind_label, Badge};
 use crate::api::event_log::{list as api_list, EventLogParams};
 use crate::console::event_types::list_event_types;
 use crate::console::landing::store_error;
+use crate::console::page::list_href;
 use crate::console::page::{render, FieldError, Page, Section};
 use crate::console::session::Console;
 use crate::error::{ApiError, ApiJson};
@@ -68,19 +69,10 @@ impl LogQuery {
 
     /// This list with the same filters, older than `before` when given.
     fn href(&self, before: Option<i64>) -> String {
-        let mut parts: Vec<String> = self
-            .filters()
-            .iter()
-            .map(|(k, v)| format!("{k}={}", urlencode(v)))
-            .collect();
-        if let Some(b) = before {
-            parts.push(format!("before={b}"));
-        }
-        if parts.is_empty() {
-            "/console/events".into()
-        } else {
-            format!("/console/events?{}", parts.join("&"))
-        }
+        let before = before.map(|b| b.to_string());
+        let mut params = self.filters();
+        params.extend(before.as_deref().map(|b| ("before", b)));
+        list_href("/console/events", &params)
     }
 }
 

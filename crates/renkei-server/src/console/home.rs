@@ -178,7 +178,12 @@ async fn attention(
             let tools: Vec<&str> = group
                 .effective_rooms
                 .iter()
-                .filter(|(_, room)| room.source == source && room.connection_id.is_some())
+                // Only tools that post into rooms: LINE sends to people, never to a room.
+                .filter(|(p, room)| {
+                    super::directory::ROOM_TOOLS.contains(p)
+                        && room.source == source
+                        && room.connection_id.is_some()
+                })
                 .map(|(provider, _)| provider.display_name())
                 .collect();
             if !tools.is_empty() {

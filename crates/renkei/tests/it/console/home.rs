@@ -109,6 +109,13 @@ async fn a_group_whose_notices_go_nowhere_needs_attention(backend: Backend) {
     let home = browser.open("/console").await;
     home.assert_has("グループ「大阪支社」の Chatwork の通知は送信されません");
     home.assert_has("href=\"/console/groups/osaka\"");
+
+    // LINE sends to people, never into a room: no group is said to miss a LINE room.
+    crate::line_providers::line_world(&app);
+    crate::line_providers::line_connect(&app).await;
+    let home = browser.open("/console").await;
+    home.assert_has("グループ「大阪支社」の Chatwork の通知は送信されません");
+    assert!(!home.html.contains("の LINE の"), "{}", home.html);
 }
 
 crate::on_both_backends!(

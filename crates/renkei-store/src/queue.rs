@@ -175,10 +175,17 @@ impl Store {
     }
 
     /// Commits a batch of attempt outcomes in one transaction. A delivery that stopped being
-    /// pending meanwhile (cancelled by a disconnect) keeps its state; the attempt is still logged.
-    pub async fn complete_attempts(&self, node: &str, records: &[AttemptRecord]) -> Result<()> {
+    /// pending meanwhile (cancelled by a disconnect or a delete) keeps its state; the attempt
+    /// is still logged. Returns the deliveries to be retried that are no longer pending: the
+    /// lane holding them must drop them, not send them again.
+    pub async fn complete_attempts(
+        &self,
+        node: &str,
+        records: &[AttemptRecord],
+    ) -> Result<Vec<i64>> {
+        let mut settled_elsewhere = Vec::new();
         if records.is_empty() {
-            return Ok(());
+            return Ok(settled_elsewhere);
         }
         let now = now_ms();
         let mut tx = self.write.begin().await?;
@@ -233,7 +240,7 @@ impl Store {
                     code,
                     reason,
                 } => {
-                    sqlx::query(
+                    let updated = sqlx::query(
                         "UPDATE deliveries SET attempts = attempts + 1, next_attempt_at = $1, reason_code = $2, reason = $3, \
                          first_attempt_at = COALESCE(first_attempt_at, $4), updated_at = $5 WHERE id = $6 AND status = 'pending'",
                     )
@@ -245,6 +252,9 @@ impl Store {
                     .bind(a.delivery_id)
                     .execute(&mut *tx)
                     .await?;
+                    if updated.rows_affected() == 0 {
+                        settled_elsewhere.push(a.delivery_id);
+                    }
                 }
                 Completion::Failed { code, reason } => {
                     sqlx::query(
@@ -262,7 +272,7 @@ impl Store {
             }
         }
         tx.commit().await?;
-        Ok(())
+        Ok(settled_elsewhere)
     }
 }
 

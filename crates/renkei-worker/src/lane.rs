@@ -399,6 +399,7 @@ impl Lane {
         } = verdict;
         let error = res.error.clone();
         self.observe(&d, &res, &completion, answered.duration_since(started));
+        let retry = matches!(completion, Completion::Retry { .. });
         if let Completion::Retry {
             next_attempt_at, ..
         } = &completion
@@ -422,7 +423,10 @@ impl Lane {
             error,
             completion,
         });
-        if self.results.len() >= crate::COMMIT_BATCH {
+        // A retry is committed before anything more is sent: the commit is what tells a
+        // delivery cancelled while its post was in flight (its resync came and went) from
+        // one still ours, and a cancelled one must not be posted again.
+        if retry || self.results.len() >= crate::COMMIT_BATCH {
             self.flush().await?;
         }
         if broken {
@@ -488,10 +492,14 @@ impl Lane {
         if self.results.is_empty() {
             return Ok(());
         }
-        self.dispatcher
+        let settled_elsewhere = self
+            .dispatcher
             .store
             .complete_attempts(&self.dispatcher.config.node_id, &self.results)
             .await?;
+        for id in settled_elsewhere {
+            self.queue.remove(&id);
+        }
         self.flush_due = None;
         for r in self.results.drain(..) {
             self.uncommitted.remove(&r.delivery_id);

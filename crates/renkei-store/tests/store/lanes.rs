@@ -107,15 +107,17 @@ async fn a_retry_keeps_the_delivery_pending_until_it_is_delivered(b: Backend) {
     let delivered = |m: &str| Completion::Delivered {
         message_id: Some(m.into()),
     };
-    s.complete_attempts(
-        "a",
-        &[
-            attempt(first, "provider_unavailable", retry),
-            attempt(second, "delivered", delivered("m2")),
-        ],
-    )
-    .await
-    .unwrap();
+    let settled_elsewhere = s
+        .complete_attempts(
+            "a",
+            &[
+                attempt(first, "provider_unavailable", retry.clone()),
+                attempt(second, "delivered", delivered("m2")),
+            ],
+        )
+        .await
+        .unwrap();
+    assert!(settled_elsewhere.is_empty(), "{settled_elsewhere:?}");
     let queued = s.pending_for_lane(conn, 0, 10).await.unwrap();
     assert_eq!(queued.len(), 1, "only the retried one is left");
     assert_eq!(
@@ -126,6 +128,13 @@ async fn a_retry_keeps_the_delivery_pending_until_it_is_delivered(b: Backend) {
     s.complete_attempts("a", &[attempt(first, "delivered", delivered("m1"))])
         .await
         .unwrap();
+    // A retry answered for a delivery no longer pending (delivered, cancelled meanwhile)
+    // leaves it as it is and is named, so the lane drops it instead of sending it again.
+    let settled_elsewhere = s
+        .complete_attempts("a", &[attempt(second, "provider_unavailable", retry)])
+        .await
+        .unwrap();
+    assert_eq!(settled_elsewhere, [second]);
     assert!(s.pending_for_lane(conn, 0, 10).await.unwrap().is_empty());
     let detail = s
         .event_detail(tenant.id, ev, DeliveryPage::default())

@@ -7,7 +7,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
 use super::{other_tenant, put_ok, refused};
-use crate::helpers::{delivery_for, node_idle, statuses, Backend, TestApp};
+use crate::helpers::{delivery_for, eventually, node_idle, statuses, Backend, TestApp};
 
 /// Posts into `room` fail with 500 until the faults are cleared: what is sent there stays
 /// pending, retrying.
@@ -415,9 +415,66 @@ async fn deleting_an_event_type_leaves_accepted_events_alone(b: Backend) {
     );
 }
 
+/// A post already on its way when the member is deleted: its answer (a 500, so a retry)
+/// comes back after the cancel. The lane must not send the cancelled notice again.
+async fn a_notice_in_flight_when_its_member_is_deleted_is_not_sent_again(b: Backend) {
+    let Some(app) = TestApp::spawn(b).await else {
+        return;
+    };
+    office(&app, &[5002]).await;
+    put_ok(
+        &app,
+        "/api/v1/groups/dev",
+        json!({"name": "開発部", "rooms": {"chatwork": "5002"}}),
+    )
+    .await;
+    put_ok(
+        &app,
+        "/api/v1/members/yamada",
+        json!({"name": "山田", "groups": ["dev"]}),
+    )
+    .await;
+    // The fake stores nothing for a faulted post and answers only after the delay: the
+    // post is in flight, on the fake's side, while the member is deleted.
+    stall(&app, 5002);
+    app.fake().set_delay(Duration::from_millis(1500));
+    let ev = app
+        .send(json!({"type": "t", "to": {"members": ["yamada"]}, "title": "in flight"}))
+        .await;
+    let posted = |app: &TestApp| {
+        app.fake()
+            .requests()
+            .iter()
+            .filter(|r| r.method == "POST" && r.path.ends_with("/rooms/5002/messages"))
+            .count()
+    };
+    eventually(Duration::from_secs(10), "the post on its way", async || {
+        posted(&app) == 1
+    })
+    .await;
+    let done = delete(&app, "/api/v1/members/yamada").await;
+    assert_eq!(done["cancelled_deliveries"], 1, "{done}");
+    app.fake().set_delay(Duration::ZERO);
+    app.fake().clear_faults();
+    // The 500 is recorded as the delivery's attempt; the delivery stays cancelled.
+    let settled = app
+        .wait_event(ev, Duration::from_secs(10), |ev| {
+            ev["deliveries"][0]["attempts"].as_array().unwrap().len() == 1
+        })
+        .await;
+    assert_eq!(
+        settled["deliveries"][0]["status"], "cancelled",
+        "{settled:#}"
+    );
+    node_idle(&app.node().dispatcher).await;
+    assert_eq!(posted(&app), 1, "the cancelled notice was posted again");
+    assert!(app.fake().messages(5002).is_empty());
+}
+
 crate::on_both_backends!(
     deleting_a_client_cancels_what_waits_for_it,
     deleting_a_group_is_refused_while_it_has_sub_groups,
     deleting_a_member_cancels_theirs_and_removes_their_connections,
     deleting_an_event_type_leaves_accepted_events_alone,
+    a_notice_in_flight_when_its_member_is_deleted_is_not_sent_again,
 );

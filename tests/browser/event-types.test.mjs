@@ -92,6 +92,9 @@ test('the route preview shows where a notice would go, why, and as Chatwork show
   assert.match(shown, /\[To:2001\]/);
   assert.match(shown, /称賛が届きました/);
   await page.getByRole('cell', { name: 'この ID のメンバーは登録されていません。' }).waitFor();
+  // Why, in Japanese: the group's room, and the unknown ID named.
+  await page.getByText(/^グループ .+ の Chatwork ルーム 5001 へ、連携 #\d+ から$/).first().waitFor();
+  await page.getByText('外部 ID「ghost」のメンバーはいません').waitFor();
   await checkA11y(page, { label: 'route preview result' });
   const posted = await world.fakes.chatwork.messages();
   assert.deepEqual(posted.filter((m) => m.body.includes('佐藤さんから')), [], 'a preview sent something');

@@ -70,8 +70,10 @@ test('find a failed delivery and resend it with the keyboard', async (t) => {
   const delivery = page.locator('article.delivery');
   await delivery.getByText('相手先がこの送信先への投稿を受け付けませんでした').first().waitFor();
   await delivery.getByRole('cell', { name: '403', exact: true }).waitFor();
-  // Why it went to room 5002: renkei's own record of the route.
-  await delivery.getByText(/client minato has no chatwork connection of its own/).waitFor();
+  // Why it went to room 5002, in Japanese like the rest of the page.
+  await delivery
+    .getByText('顧問先 minato 自身の Chatwork 連携はないため、事務所の連携 #1 から顧問先のルーム 5002 へ')
+    .waitFor();
   await checkA11y(page, { label: 'event page with a failed delivery' });
 
   // The keyboard alone: Tab to the button (it shows its focus), Enter, accept the question.
@@ -135,6 +137,9 @@ test('the log and an event page fit a phone, in English', async (t) => {
   await page.getByRole('link', { name: 'みなと物流から書類が届きました' }).click();
   await page.getByRole('heading', { level: 2, name: 'The event' }).waitFor();
   await page.getByText('Why it went there').first().waitFor();
+  await page
+    .getByText("client minato has no Chatwork connection of its own, so the office's connection #1 posts into the client's room 5002")
+    .waitFor();
   await assertNoHorizontalScroll(page);
   await checkA11y(page, { label: 'event page (phone, en)' });
 });

@@ -6,6 +6,7 @@
 
 mod members;
 mod rooms;
+pub mod why;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -242,7 +243,7 @@ fn apply_switches(s: &Snapshot, kind: EventKind<'_>, planned: Vec<Planned>) -> V
             let off = if !c.enabled {
                 Some((
                     "connection_switched_off",
-                    format!("connection {} is switched off by its owner", c.id),
+                    why::text("switched-off", &[("conn", &c.id)]),
                 ))
             } else if s
                 .type_defaults
@@ -251,9 +252,9 @@ fn apply_switches(s: &Snapshot, kind: EventKind<'_>, planned: Vec<Planned>) -> V
             {
                 Some((
                     "preference_off",
-                    format!(
-                        "the tenant switched {} off for {} by default",
-                        c.provider, kind.event_type
+                    why::text(
+                        "tenant-default-off",
+                        &[("provider", &c.provider), ("type", &kind.event_type)],
                     ),
                 ))
             } else {
@@ -289,9 +290,10 @@ fn merge_same_destination(planned: Vec<Planned>) -> Vec<Planned> {
                         }
                     }
                 }
-                first
-                    .reasons
-                    .push(format!("also for {}: {}", p.target, p.reasons.join("; ")));
+                first.reasons.push(why::text(
+                    "also-for",
+                    &[("target", &p.target), ("rest", &p.reasons.join("; "))],
+                ));
                 continue;
             }
             index.insert((*connection_id, room.clone()), out.len());
@@ -331,9 +333,13 @@ fn warn_self_mentions(s: &Snapshot, planned: &mut [Planned]) {
 
 /// The warning shown on deliveries, members and connections when an account mentions itself.
 pub fn self_mention_warning(connection: i64, name: &str, account: &str) -> String {
-    format!(
-        "{name} (account {account}) is mentioned through connection {connection}, which posts as that same account: \
-         Chatwork shows no unread badge for a mention of yourself. Connect a separate notification-only account instead"
+    why::text(
+        "self-mention",
+        &[
+            ("name", &name),
+            ("account", &account),
+            ("conn", &connection),
+        ],
     )
 }
 

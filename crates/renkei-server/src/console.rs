@@ -19,6 +19,7 @@ pub mod page;
 pub mod preview;
 pub mod session;
 pub mod settings;
+pub mod why;
 
 use axum::extract::Request;
 use axum::http::{header, HeaderValue};

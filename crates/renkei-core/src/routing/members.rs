@@ -4,7 +4,8 @@
 
 use super::rooms::{group_room_deliveries, own_place};
 use super::{
-    direct_room, send, skip, tenant_connections, EventKind, MemberView, Outcome, Planned, Snapshot,
+    direct_room, send, skip, tenant_connections, why, EventKind, MemberView, Outcome, Planned,
+    Snapshot,
 };
 use crate::model::{DeliveryMode, Owner, Provider};
 
@@ -30,9 +31,13 @@ fn member_allows(
     {
         Some(false) => Err((
             "preference_off",
-            format!(
-                "member {} switched {provider} off for {}",
-                m.external_id, kind.event_type
+            why::text(
+                "member-pref-off",
+                &[
+                    ("ext", &m.external_id),
+                    ("provider", &provider),
+                    ("type", &kind.event_type),
+                ],
             ),
         )),
         _ => Ok(()),
@@ -52,7 +57,7 @@ pub(super) fn plan_group(
             target,
             None,
             "unknown_group",
-            format!("no group with external_id `{ext}`"),
+            why::text("unknown-group", &[("ext", &ext)]),
         ));
         return;
     };
@@ -77,7 +82,7 @@ pub(super) fn plan_group(
                 target,
                 None,
                 "no_members",
-                format!("group {} has no members to message directly", group.name),
+                why::text("group-no-members", &[("group", &group.name)]),
             ));
             return;
         }
@@ -87,10 +92,7 @@ pub(super) fn plan_group(
             for p in &mut out[before..] {
                 p.reasons.insert(
                     0,
-                    format!(
-                        "member of group {} (direct delivery to a group)",
-                        group.name
-                    ),
+                    why::text("group-member-direct", &[("group", &group.name)]),
                 );
             }
         }
@@ -104,7 +106,7 @@ pub(super) fn plan_member(s: &Snapshot, ext: &str, kind: EventKind<'_>, out: &mu
             target,
             None,
             "unknown_member",
-            format!("no member with external_id `{ext}`"),
+            why::text("unknown-member", &[("ext", &ext)]),
         ));
         return;
     };
@@ -117,7 +119,10 @@ pub(super) fn plan_member(s: &Snapshot, ext: &str, kind: EventKind<'_>, out: &mu
                 for p in &mut out[before..] {
                     p.reasons.insert(
                         0,
-                        format!("member {ext}'s primary group is {}", primary.name),
+                        why::text(
+                            "member-primary-group",
+                            &[("ext", &ext), ("group", &primary.name)],
+                        ),
                     );
                 }
             }
@@ -125,7 +130,7 @@ pub(super) fn plan_member(s: &Snapshot, ext: &str, kind: EventKind<'_>, out: &mu
                 target.clone(),
                 None,
                 "no_group",
-                format!("member {ext} belongs to no group, so has no room"),
+                why::text("member-no-group", &[("ext", &ext)]),
             )),
         }
     }
@@ -148,7 +153,10 @@ pub(super) fn plan_member(s: &Snapshot, ext: &str, kind: EventKind<'_>, out: &mu
                     target.clone(),
                     c,
                     room,
-                    vec![format!("member {ext} owns connection {}", c.id), why],
+                    vec![
+                        why::text("member-owns", &[("ext", &ext), ("conn", &c.id)]),
+                        why,
+                    ],
                 );
                 // The member stored their ID so their own post mentions them (Save Point).
                 if let (Some(m), Outcome::Send { mentions, .. }) =
@@ -162,7 +170,7 @@ pub(super) fn plan_member(s: &Snapshot, ext: &str, kind: EventKind<'_>, out: &mu
                 target.clone(),
                 Some(c.provider),
                 "no_destination",
-                format!("member {ext}'s connection {} has no place to post", c.id),
+                why::text("member-conn-nowhere", &[("ext", &ext), ("conn", &c.id)]),
             )),
         }
     }
@@ -179,19 +187,44 @@ fn direct(s: &Snapshot, target: &str, m: &MemberView, kind: EventKind<'_>, out: 
             continue;
         }
         match m.identities.get(&c.provider) {
-            Some(account) => out.push(send(target.into(), c, direct_room(account), vec![format!(
-                "direct message through connection {} to {} account {account}{}",
-                c.id, c.provider,
-                if c.provider == Provider::Chatwork { " (the direct chat is found in the bot's contacts when sending)" } else { "" }
-            )])),
-            None if c.provider == Provider::Line => out.push(skip(target.into(), Some(c.provider), "no_identity", format!(
-                "member {} has not linked LINE yet: give them their link page (POST /api/v1/members/{}/link-pages/line)",
-                m.external_id, m.external_id
-            ))),
-            None => out.push(skip(target.into(), Some(c.provider), "no_identity", format!(
-                "member {} has no {} account ID; set identities.{}.{}",
-                m.external_id, c.provider, c.provider, c.provider.identity_key()
-            ))),
+            Some(account) => {
+                // Chatwork finds the direct chat among the bot's contacts when sending.
+                let key = if c.provider == Provider::Chatwork {
+                    "direct-chatwork"
+                } else {
+                    "direct"
+                };
+                let values: [(&str, &dyn std::fmt::Display); 3] = [
+                    ("conn", &c.id),
+                    ("provider", &c.provider),
+                    ("account", account),
+                ];
+                out.push(send(
+                    target.into(),
+                    c,
+                    direct_room(account),
+                    vec![why::text(key, &values)],
+                ));
+            }
+            None if c.provider == Provider::Line => out.push(skip(
+                target.into(),
+                Some(c.provider),
+                "no_identity",
+                why::text("no-line-link", &[("ext", &m.external_id)]),
+            )),
+            None => out.push(skip(
+                target.into(),
+                Some(c.provider),
+                "no_identity",
+                why::text(
+                    "no-identity",
+                    &[
+                        ("ext", &m.external_id),
+                        ("provider", &c.provider),
+                        ("field", &c.provider.identity_key()),
+                    ],
+                ),
+            )),
         }
     }
     if !any {
@@ -199,7 +232,7 @@ fn direct(s: &Snapshot, target: &str, m: &MemberView, kind: EventKind<'_>, out: 
             target.into(),
             None,
             "no_connection",
-            "the tenant has no connection that can send direct messages (a webhook cannot)".into(),
+            why::text("no-direct-connection", &[]),
         ));
     }
 }

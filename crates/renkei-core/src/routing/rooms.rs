@@ -4,26 +4,26 @@ use std::collections::HashSet;
 
 use super::MemberView;
 use super::{
-    send, skip, tenant_connections, ConnectionView, GroupView, Outcome, Planned, Snapshot,
+    send, skip, tenant_connections, why, ConnectionView, GroupView, Outcome, Planned, Snapshot,
 };
 use crate::model::{ConnectionKind, Owner, Provider};
 
 /// The connection's own place: its chosen room, else its default (My Chat).
 pub(super) fn own_place(c: &ConnectionView) -> Option<(String, String)> {
     if let Some(room) = &c.room {
-        return Some((room.clone(), format!("connection {}'s room {room}", c.id)));
+        return Some((
+            room.clone(),
+            why::text("conn-room", &[("conn", &c.id), ("room", room)]),
+        ));
     }
     let place = match (c.provider, c.kind) {
-        (Provider::Chatwork, _) => "its My Chat",
-        (_, ConnectionKind::Webhook) => "the webhook's own channel",
-        _ => "its default place",
+        (Provider::Chatwork, _) => "conn-my-chat",
+        (_, ConnectionKind::Webhook) => "conn-webhook-channel",
+        _ => "conn-default-place",
     };
-    c.default_room.as_ref().map(|r| {
-        (
-            r.clone(),
-            format!("connection {} has no room set → {place} {r}", c.id),
-        )
-    })
+    c.default_room
+        .as_ref()
+        .map(|r| (r.clone(), why::text(place, &[("conn", &c.id), ("room", r)])))
 }
 
 pub(super) fn plan_tenant(s: &Snapshot, out: &mut Vec<Planned>) {
@@ -36,7 +36,7 @@ pub(super) fn plan_tenant(s: &Snapshot, out: &mut Vec<Planned>) {
                 "tenant".into(),
                 Some(c.provider),
                 "no_destination",
-                format!("connection {} has neither a room nor a My Chat", c.id),
+                why::text("conn-nowhere", &[("conn", &c.id)]),
             )),
         }
     }
@@ -45,7 +45,7 @@ pub(super) fn plan_tenant(s: &Snapshot, out: &mut Vec<Planned>) {
             "tenant".into(),
             None,
             "no_connection",
-            "the tenant has no connection".into(),
+            why::text("tenant-no-connection", &[]),
         ));
     }
 }
@@ -57,7 +57,7 @@ pub(super) fn plan_client(s: &Snapshot, ext: &str, out: &mut Vec<Planned>) {
             target,
             None,
             "unknown_client",
-            format!("no client with external_id `{ext}`"),
+            why::text("unknown-client", &[("ext", &ext)]),
         ));
         return;
     };
@@ -78,7 +78,7 @@ pub(super) fn plan_client(s: &Snapshot, ext: &str, out: &mut Vec<Planned>) {
             target,
             None,
             "no_connection",
-            format!("client {ext} has no connection and no room, and the tenant has no connection"),
+            why::text("client-nothing", &[("ext", &ext)]),
         ));
         return;
     }
@@ -92,17 +92,17 @@ pub(super) fn plan_client(s: &Snapshot, ext: &str, out: &mut Vec<Planned>) {
         if !own.is_empty() {
             for c in own {
                 if let Some(room) = room {
-                    out.push(send(target.clone(), c, room.clone(), vec![format!(
-                        "client {ext} has its own {provider} connection {} → the client's room {room}",
-                        c.id
-                    )]));
+                    out.push(client_room_send(&target, "client-own-room", ext, c, room));
                 } else if let Some((r, why)) = own_place(c) {
                     out.push(send(
                         target.clone(),
                         c,
                         r,
                         vec![
-                            format!("client {ext} has its own {provider} connection {}", c.id),
+                            why::text(
+                                "client-own",
+                                &[("ext", &ext), ("provider", &provider), ("conn", &c.id)],
+                            ),
                             why,
                         ],
                     ));
@@ -111,7 +111,7 @@ pub(super) fn plan_client(s: &Snapshot, ext: &str, out: &mut Vec<Planned>) {
                         target.clone(),
                         Some(provider),
                         "no_destination",
-                        format!("client {ext}'s connection {} has no place to post", c.id),
+                        why::text("client-conn-nowhere", &[("ext", &ext), ("conn", &c.id)]),
                     ));
                 }
             }
@@ -120,18 +120,44 @@ pub(super) fn plan_client(s: &Snapshot, ext: &str, out: &mut Vec<Planned>) {
         let tenant_conn =
             tenant_connections(s).find(|c| c.provider == provider && c.kind.chooses_room());
         match (room, tenant_conn) {
-            (Some(room), Some(c)) => out.push(send(target.clone(), c, room.clone(), vec![format!(
-                "client {ext} has no {provider} connection of its own → the tenant's connection {} posts into the client's room {room}",
-                c.id
-            )])),
-            (Some(room), None) => out.push(skip(target.clone(), Some(provider), "no_connection", format!(
-                "client {ext} has {provider} room {room} but neither the client nor the tenant has a {provider} connection"
-            ))),
-            (None, _) => out.push(skip(target.clone(), Some(provider), "no_destination", format!(
-                "client {ext} has no {provider} connection of its own and no {provider} room"
-            ))),
+            (Some(room), Some(c)) => out.push(client_room_send(
+                &target,
+                "client-tenant-conn",
+                ext,
+                c,
+                room,
+            )),
+            (Some(room), None) => out.push(skip(
+                target.clone(),
+                Some(provider),
+                "no_connection",
+                why::text(
+                    "client-room-no-conn",
+                    &[("ext", &ext), ("provider", &provider), ("room", room)],
+                ),
+            )),
+            (None, _) => out.push(skip(
+                target.clone(),
+                Some(provider),
+                "no_destination",
+                why::text(
+                    "client-no-destination",
+                    &[("ext", &ext), ("provider", &provider)],
+                ),
+            )),
         }
     }
+}
+
+/// A post into the client's room through `c` (the client's own connection or the tenant's).
+fn client_room_send(target: &str, key: &str, ext: &str, c: &ConnectionView, room: &str) -> Planned {
+    let values: [(&str, &dyn std::fmt::Display); 4] = [
+        ("ext", &ext),
+        ("provider", &c.provider),
+        ("conn", &c.id),
+        ("room", &room),
+    ];
+    send(target.into(), c, room.into(), vec![why::text(key, &values)])
 }
 
 /// A group's room for `provider`: its own, else the nearest ancestor's. The chain of groups
@@ -234,27 +260,37 @@ pub(super) fn group_room_deliveries(
             continue;
         }
         let dest = group_destination(s, group, c);
-        let path = dest.chain.join(" → parent ");
+        let path = dest.chain.join(why::PATH_JOINER);
         let (room, why) = match (dest.room, &dest.source) {
             (Some(r), GroupRoomSource::Own | GroupRoomSource::Inherited(_)) => (
                 r.clone(),
-                format!(
-                    "group {path} has {} room {r} → via connection {}",
-                    c.provider, c.id
+                why::text(
+                    "group-room",
+                    &[
+                        ("path", &path),
+                        ("provider", &c.provider),
+                        ("room", r),
+                        ("conn", &c.id),
+                    ],
                 ),
             ),
             (Some(r), GroupRoomSource::ConnectionRoom) => (
                 r.clone(),
-                format!(
-                    "group {path} has no {} room → the tenant's default room {r} via connection {}",
-                    c.provider, c.id
+                why::text(
+                    "group-default-room",
+                    &[
+                        ("path", &path),
+                        ("provider", &c.provider),
+                        ("room", r),
+                        ("conn", &c.id),
+                    ],
                 ),
             ),
             (Some(r), GroupRoomSource::WebhookChannel) => (
                 r.clone(),
-                format!(
-                    "connection {} is a {} webhook → its own channel",
-                    c.id, c.provider
+                why::text(
+                    "group-webhook",
+                    &[("conn", &c.id), ("provider", &c.provider)],
                 ),
             ),
             _ => {
@@ -262,7 +298,10 @@ pub(super) fn group_room_deliveries(
                     target.into(),
                     Some(c.provider),
                     "no_destination",
-                    format!("group {path} has no {} room and the tenant's connection {} has no default room", c.provider, c.id),
+                    why::text(
+                        "group-nowhere",
+                        &[("path", &path), ("provider", &c.provider), ("conn", &c.id)],
+                    ),
                 ));
                 continue;
             }
@@ -281,7 +320,7 @@ pub(super) fn group_room_deliveries(
             target.into(),
             None,
             "no_connection",
-            "the tenant has no connection to post into a room".into(),
+            why::text("no-room-connection", &[]),
         ));
     }
 }

@@ -1,5 +1,15 @@
 use super::*;
 
+/// Every test's plan also checks that each reason reads back into its template (so pages
+/// can say it in Japanese): a reason written without one fails here.
+fn plan(s: &Snapshot, targets: &Targets, kind: EventKind<'_>) -> Vec<Planned> {
+    let planned = super::plan(s, targets, kind);
+    for reason in planned.iter().flat_map(|p| &p.reasons) {
+        assert!(why::parse(reason).is_some(), "no template reads: {reason}");
+    }
+    planned
+}
+
 const ROOM: EventKind<'static> = EventKind {
     event_type: "t",
     mode: DeliveryMode::Room,

@@ -114,7 +114,7 @@ log-deliveries-next =
     { $count ->
        *[other] Next { $count }
     }
-log-route-english = Reasons and the tools' answers are shown as renkei recorded them.
+log-answers-as-received = Failure details and the tools' answers are shown as recorded.
 log-resend = Send again
 log-resend-confirm = Send this notice to this destination again?
 flash-log-resent = Queued to be sent again. It goes out in a moment.

@@ -45,7 +45,6 @@ preview-as-shown = As { $tool } shows it
 preview-json = (the JSON sent)
 preview-skipped = Recipients that would get nothing
 preview-skip-reason = Reason
-preview-route-english = The step-by-step reasons are renkei's own record, as in the delivery log.
 preview-target-tenant = The whole office
 preview-target-client = Client { $id }
 preview-target-group = Group { $id }

@@ -41,7 +41,6 @@ preview-as-shown = { $tool } での表示
 preview-json = （送信する JSON）
 preview-skipped = 送信されない宛先
 preview-skip-reason = 理由
-preview-route-english = 理由の詳しい経過は、送信履歴と同じく renkei の記録（英語）で表示しています。
 preview-target-tenant = 事務所全体
 preview-target-client = 顧問先 { $id }
 preview-target-group = グループ { $id }

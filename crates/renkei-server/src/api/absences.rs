@@ -139,8 +139,9 @@ async fn queue_op(
             room: format!("calendar:{user}"),
             mentions: Vec::new(),
         },
-        reasons: vec![format!(
-            "member {member_ext}'s absence mirrored into LINE WORKS user {user}'s default calendar through connection {connection}"
+        reasons: vec![renkei_core::routing::why::text(
+            "absence-sync",
+            &[("ext", &member_ext), ("user", &user), ("conn", &connection)],
         )],
         warnings: Vec::new(),
     };

@@ -117,7 +117,10 @@ pub async fn create(
                 room,
                 mentions: Vec::new(),
             },
-            reasons: vec![format!("bulk send through connection {}", conn.id)],
+            reasons: vec![renkei_core::routing::why::text(
+                "bulk-send",
+                &[("conn", &conn.id)],
+            )],
             warnings: Vec::new(),
         })
         .collect();

@@ -24,12 +24,13 @@ macro_rules! catalogue_files {
             include_str!(concat!("../../locales/", $lang, "/preview.ftl")),
             include_str!(concat!("../../locales/", $lang, "/settings.ftl")),
             include_str!(concat!("../../locales/", $lang, "/self_service.ftl")),
+            include_str!(concat!("../../locales/", $lang, "/why.ftl")),
         ]
     };
 }
 
-pub(crate) const JA_FILES: [&str; 11] = catalogue_files!("ja");
-pub(crate) const EN_FILES: [&str; 11] = catalogue_files!("en");
+pub(crate) const JA_FILES: [&str; 12] = catalogue_files!("ja");
+pub(crate) const EN_FILES: [&str; 12] = catalogue_files!("en");
 
 struct Catalogue {
     bundle: FluentBundle<FluentResource>,

@@ -131,7 +131,12 @@ async fn routes(
                 text: page
                     .tr
                     .maybe(&format!("ss-client-skip-{code}"))
-                    .unwrap_or_else(|| p.reasons.last().cloned().unwrap_or_default()),
+                    .unwrap_or_else(|| {
+                        p.reasons
+                            .last()
+                            .map(|r| crate::console::why::say(page.tr, r))
+                            .unwrap_or_default()
+                    }),
             },
         };
         lines.push(line);

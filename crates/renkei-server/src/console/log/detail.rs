@@ -360,11 +360,15 @@ fn delivery_view(
             .unwrap_or_else(|| d.status.clone()),
         status: d.status.clone(),
         reason: d.reason_code.as_deref().map(|c| words(page, c)),
-        reason_detail: d.reason.clone().filter(|r| !r.is_empty()),
+        reason_detail: d
+            .reason
+            .as_deref()
+            .filter(|r| !r.is_empty())
+            .map(|r| crate::console::why::say(page.tr, r)),
         next_attempt: d.next_attempt_at.map(|t| with_seconds(t, page.tz)),
-        route: strings(&d.route),
+        route: crate::console::why::say_all(page.tr, &strings(&d.route)),
         mentions,
-        warnings: d.warnings.clone(),
+        warnings: crate::console::why::say_all(page.tr, &d.warnings),
         message_id: d.message_id.clone(),
         attempts,
         confirmed: d.confirmed_at.map(|t| page.time(&t)),

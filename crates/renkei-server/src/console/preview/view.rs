@@ -131,8 +131,8 @@ fn destination(page: &Page, d: PreviewDelivery) -> (bool, Destination) {
             connection_id: d.connection_id,
             place: place(page, &d.destination),
             mentions,
-            route: d.route,
-            warnings: d.warnings,
+            route: crate::console::why::say_all(page.tr, &d.route),
+            warnings: crate::console::why::say_all(page.tr, &d.warnings),
             skip_reason: d
                 .reason_code
                 .map(|c| skip_reason(page, c))

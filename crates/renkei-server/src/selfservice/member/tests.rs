@@ -52,7 +52,7 @@ pub fn reason_text(page: &Page, code: Option<&str>, reason: Option<&str>) -> Opt
     let own = code.and_then(|c| page.tr.maybe(&format!("ss-reason-{c}")));
     match (own, reason) {
         (Some(words), _) => Some(words),
-        (None, Some(r)) => Some(r.to_string()),
+        (None, Some(r)) => Some(crate::console::why::say(page.tr, r)),
         (None, None) => code.map(str::to_string),
     }
 }

@@ -1,0 +1,44 @@
+# Why a notice went where it went (the sentences of renkei_core::routing::why). Values: $conn a
+# connection's number, $provider a tool, $ext an external ID, $group a group's name, $path a
+# group and its parents, $room a room, $type an event type.
+why-path-joiner = { " → parent " }
+why-list-joiner = { "; " }
+why-switched-off = connection #{ $conn } is switched off
+why-tenant-default-off = the office switched { $provider } off for the event type “{ $type }”
+why-also-for = also for { $target } ({ $rest })
+why-member-pref-off = member { $ext } switched { $provider } off for the event type “{ $type }”
+why-unknown-group = no group has the external ID “{ $ext }”
+why-unknown-member = no member has the external ID “{ $ext }”
+why-unknown-client = no client has the external ID “{ $ext }”
+why-group-no-members = group { $group } has no members to message directly
+why-group-member-direct = member of group { $group } (a notice for the group, sent to each member)
+why-member-primary-group = member { $ext }'s primary group is { $group }
+why-member-no-group = member { $ext } belongs to no group, so has no room
+why-member-owns = member { $ext }'s own connection #{ $conn }
+why-member-conn-nowhere = member { $ext }'s connection #{ $conn } has no place to post
+why-direct-chatwork = direct message through connection #{ $conn } to { $provider } account { $account } (the direct chat is found among the bot's contacts when sending)
+why-direct = direct message through connection #{ $conn } to { $provider } account { $account }
+why-no-line-link = member { $ext } has not linked LINE yet: ask them to link it from their notification settings page
+why-no-identity = member { $ext } has no { $provider } ID ({ $field }): set it on the member's page
+why-no-direct-connection = the office has no connection that can send direct messages (a webhook cannot)
+why-conn-room = connection #{ $conn }'s room { $room }
+why-conn-my-chat = connection #{ $conn } has no room set, so its My Chat { $room }
+why-conn-webhook-channel = connection #{ $conn } has no room set, so the webhook's own channel { $room }
+why-conn-default-place = connection #{ $conn } has no room set, so its default place { $room }
+why-conn-nowhere = connection #{ $conn } has neither a room nor a My Chat
+why-tenant-no-connection = the office has no connection
+why-no-room-connection = the office has no connection that posts into rooms
+why-client-nothing = client { $ext } has no connection and no room, and the office has no connection
+why-client-own-room = client { $ext }'s own { $provider } connection #{ $conn } posts into the client's room { $room }
+why-client-own = client { $ext }'s own { $provider } connection #{ $conn }
+why-client-conn-nowhere = client { $ext }'s connection #{ $conn } has no place to post
+why-client-tenant-conn = client { $ext } has no { $provider } connection of its own, so the office's connection #{ $conn } posts into the client's room { $room }
+why-client-room-no-conn = client { $ext } has { $provider } room { $room }, but neither the client nor the office has a { $provider } connection
+why-client-no-destination = client { $ext } has neither its own { $provider } connection nor a { $provider } room
+why-group-room = group { $path }'s { $provider } room { $room }, through connection #{ $conn }
+why-group-default-room = group { $path } has no { $provider } room, so the office's default room { $room }, through connection #{ $conn }
+why-group-webhook = connection #{ $conn } is a { $provider } webhook, so its own channel
+why-group-nowhere = group { $path } has no { $provider } room and the office's connection #{ $conn } has no default room
+why-bulk-send = bulk send through connection #{ $conn }
+why-absence-sync = member { $ext }'s absence written into LINE WORKS user { $user }'s default calendar through connection #{ $conn }
+why-self-mention = { $name } (account { $account }) is mentioned through connection #{ $conn }, which posts as that same account: Chatwork shows no unread badge for a mention of yourself. Connect a separate notification-only account instead

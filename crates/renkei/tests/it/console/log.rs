@@ -258,15 +258,15 @@ async fn an_event_shows_each_delivery_with_its_route_attempts_and_views(b: Backe
     assert!(text.contains("顧問先: acme／メンバー: yamada"), "{text}");
     page.assert_has("確認リンクの有効期限");
     page.assert_has("送信先 2 件");
+    assert!(
+        text.contains("顧問先 acme 自身の Chatwork 連携はないため、事務所の連携 #1 から顧問先のルーム 5001 へ"),
+        "{text}"
+    );
     for d in ev["deliveries"].as_array().unwrap() {
         let did = d["id"].as_i64().unwrap();
         page.assert_has(&format!("id=\"delivery-{did}\""));
         for reason in d["route"].as_array().unwrap() {
-            let reason = reason.as_str().unwrap();
-            assert!(
-                text.contains(reason),
-                "route reason {reason:?} not shown:\n{text}"
-            );
+            super::preview::assert_said_in_japanese(reason.as_str().unwrap(), &text);
         }
         assert_eq!(d["status"], "delivered", "{ev:#}");
     }

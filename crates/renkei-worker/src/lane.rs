@@ -431,10 +431,15 @@ impl Lane {
         }
         if broken {
             self.flush().await?;
-            let reason = format!(
-                "the provider refused the credentials (HTTP {}: {}); fix what it says, or reconnect",
-                res.http_status.map_or("-".into(), |s| s.to_string()),
-                res.error.as_deref().unwrap_or("no detail")
+            let reason = renkei_core::routing::why::text(
+                "credentials-refused-http",
+                &[
+                    (
+                        "status",
+                        &res.http_status.map_or("-".into(), |s| s.to_string()),
+                    ),
+                    ("answer", &res.error.as_deref().unwrap_or("no detail")),
+                ],
             );
             let n = self
                 .dispatcher

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use rand::Rng;
 use renkei_core::retry::RetryPolicy;
+use renkei_core::routing::why;
 use renkei_providers::{SendOutcome, SendResult};
 use renkei_store::queue::Completion;
 
@@ -56,14 +57,19 @@ pub(crate) fn decide(
             Some(at) => Completion::Retry {
                 next_attempt_at: at,
                 code: res.outcome.code().into(),
-                reason: format!("will retry: {}", error.clone().unwrap_or_default()),
+                reason: why::text(
+                    "will-retry",
+                    &[("answer", &error.clone().unwrap_or_default())],
+                ),
             },
             None => Completion::Failed {
                 code: "retries_exhausted".into(),
-                reason: format!(
-                    "gave up after retrying for {:?}: {}",
-                    policy.give_up_after,
-                    error.clone().unwrap_or_default()
+                reason: why::text(
+                    "gave-up",
+                    &[
+                        ("duration", &format!("{:?}", policy.give_up_after)),
+                        ("answer", &error.clone().unwrap_or_default()),
+                    ],
                 ),
             },
         },
@@ -72,7 +78,7 @@ pub(crate) fn decide(
             Completion::Retry {
                 next_attempt_at: now + after.as_millis() as i64,
                 code: res.outcome.code().into(),
-                reason: "the room's posting limit was reached; the room rests briefly".into(),
+                reason: why::text("room-rests", &[]),
             }
         }
         SendOutcome::CredentialRateLimited { until_unix } => {
@@ -82,8 +88,8 @@ pub(crate) fn decide(
                 next_attempt_at: until_ms,
                 code: res.outcome.code().into(),
                 reason: match &error {
-                    Some(why) => format!("the whole connection waits: {why}"),
-                    None => "the token's rate limit was reached; the whole connection waits for its reset".into(),
+                    Some(answer) => why::text("connection-waits", &[("answer", answer)]),
+                    None => why::text("token-limit", &[]),
                 },
             }
         }
@@ -91,9 +97,9 @@ pub(crate) fn decide(
             verdict.broken = true;
             Completion::Failed {
                 code: "connection_broken".into(),
-                reason: format!(
-                    "the provider refused the credentials ({}); fix what it says, or reconnect",
-                    error.clone().unwrap_or_default()
+                reason: why::text(
+                    "credentials-refused",
+                    &[("answer", &error.clone().unwrap_or_default())],
                 ),
             }
         }
@@ -103,10 +109,15 @@ pub(crate) fn decide(
         },
         SendOutcome::Permanent => Completion::Failed {
             code: res.outcome.code().into(),
-            reason: format!(
-                "the provider refused this destination (HTTP {}): {}",
-                res.http_status.map_or("-".into(), |s| s.to_string()),
-                error.clone().unwrap_or_default()
+            reason: why::text(
+                "destination-refused",
+                &[
+                    (
+                        "status",
+                        &res.http_status.map_or("-".into(), |s| s.to_string()),
+                    ),
+                    ("answer", &error.clone().unwrap_or_default()),
+                ],
             ),
         },
     };

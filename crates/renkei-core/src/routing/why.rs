@@ -1,4 +1,4 @@
-//! The sentences that explain a route, kept in one table.
+//! The sentences that explain a route (and what became of a send), kept in one table.
 //!
 //! Routing records its reasons as English sentences (the API returns them as they are, and
 //! they are what is stored with each delivery). Every sentence comes from a template below,
@@ -100,6 +100,30 @@ pub const TEMPLATES: &[Template] = &[
         "group {path} has no {provider} room and the tenant's connection {conn} has no default room",
     ),
     t("bulk-send", "bulk send through connection {conn}"),
+    // What became of a send (the worker's outcome), with the provider's own answer.
+    t("will-retry", "will retry: {answer}"),
+    t("gave-up", "gave up after retrying for {duration}: {answer}"),
+    t(
+        "room-rests",
+        "the room's posting limit was reached; the room rests briefly",
+    ),
+    t("connection-waits", "the whole connection waits: {answer}"),
+    t(
+        "token-limit",
+        "the token's rate limit was reached; the whole connection waits for its reset",
+    ),
+    t(
+        "credentials-refused-http",
+        "the provider refused the credentials (HTTP {status}: {answer}); fix what it says, or reconnect",
+    ),
+    t(
+        "credentials-refused",
+        "the provider refused the credentials ({answer}); fix what it says, or reconnect",
+    ),
+    t(
+        "destination-refused",
+        "the provider refused this destination (HTTP {status}): {answer}",
+    ),
     t(
         "self-mention",
         "{name} (account {account}) is mentioned through connection {conn}, which posts as that same account: \

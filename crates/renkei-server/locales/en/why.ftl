@@ -42,3 +42,12 @@ why-group-nowhere = group { $path } has no { $provider } room and the office's c
 why-bulk-send = bulk send through connection #{ $conn }
 why-absence-sync = member { $ext }'s absence written into LINE WORKS user { $user }'s default calendar through connection #{ $conn }
 why-self-mention = { $name } (account { $account }) is mentioned through connection #{ $conn }, which posts as that same account: Chatwork shows no unread badge for a mention of yourself. Connect a separate notification-only account instead
+# What became of a send ($answer is the provider's own answer, as received).
+why-will-retry = will retry (the provider answered: { $answer })
+why-gave-up = gave up after retrying for { $duration } (the provider answered: { $answer })
+why-room-rests = the room's posting limit was reached; the room rests briefly
+why-connection-waits = the whole connection waits: { $answer }
+why-token-limit = the token's rate limit was reached; the whole connection waits for its reset
+why-credentials-refused-http = the provider refused the credentials (HTTP { $status }: { $answer }); fix what it says, or reconnect
+why-credentials-refused = the provider refused the credentials ({ $answer }); fix what it says, or reconnect
+why-destination-refused = the provider refused this destination (HTTP { $status }: { $answer })

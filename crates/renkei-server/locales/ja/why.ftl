@@ -41,3 +41,12 @@ why-group-nowhere = グループ { $path } に { $provider } のルームがな�
 why-bulk-send = 連携 #{ $conn } からの一斉送信
 why-absence-sync = メンバー { $ext } の不在を、連携 #{ $conn } から LINE WORKS ユーザー { $user } の既定のカレンダーに反映
 why-self-mention = { $name } さん（アカウント { $account }）へのメンションを、同じアカウントで投稿する連携 #{ $conn } から送ります。自分宛てのメンションには Chatwork の通知バッジが付きません。通知専用のアカウントで連携し直してください
+# 送信の結果（$answer は相手先の応答で、受け取ったままの言葉です）
+why-will-retry = あとで再送します（相手先の応答: { $answer }）
+why-gave-up = { $duration } 再送を続けても届かなかったため、送信をあきらめました（相手先の応答: { $answer }）
+why-room-rests = ルームの投稿数の上限に達したため、ルームへの送信を少し休んでいます
+why-connection-waits = 連携全体で送信の再開を待っています（{ $answer }）
+why-token-limit = トークンの送信数の上限に達したため、連携全体で上限のリセットを待っています
+why-credentials-refused-http = 相手先が連携の認証情報を受け付けませんでした（HTTP { $status }: { $answer }）。応答の内容を確かめて直すか、連携し直してください
+why-credentials-refused = 相手先が連携の認証情報を受け付けませんでした（{ $answer }）。応答の内容を確かめて直すか、連携し直してください
+why-destination-refused = 送信先への投稿を断られました（HTTP { $status }: { $answer }）

@@ -101,6 +101,11 @@ impl Page {
         self.tr.get(key)
     }
 
+    /// A stored reason (a route's step, what became of a send) in the page's language.
+    pub fn why(&self, sentence: &str) -> String {
+        super::why::say(self.tr, sentence)
+    }
+
     /// The text for a key with one argument `$name`.
     pub fn tw(&self, key: &str, name: &str, value: impl std::fmt::Display) -> String {
         self.tr.with(key, name, value)

@@ -138,7 +138,15 @@ mod tests {
             ),
             "メンバー sato 宛てとしても（メンバー sato の Slack の ID（member_id）が登録されていません。メンバーのページで登録してください、メンバー sato 自身の連携 #4）"
         );
-        let answer = "the provider refused this destination (HTTP 403): You don't have permission";
+        // renkei's words around a provider's answer are translated; the answer is not.
+        assert_eq!(
+            say(
+                ja,
+                "the provider refused this destination (HTTP 403): You don't have permission"
+            ),
+            "送信先への投稿を断られました（HTTP 403: You don't have permission）"
+        );
+        let answer = "You don't have permission to access this room";
         assert_eq!(say(ja, answer), answer);
     }
 }

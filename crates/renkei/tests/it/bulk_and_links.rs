@@ -84,7 +84,14 @@ async fn scenario_2_bulk_send_with_progress(b: Backend) {
 
 /// Cancel stops what has not been sent; what was sent stays sent.
 async fn bulk_send_cancel_stops_the_rest(b: Backend) {
-    let Some(app) = TestApp::spawn_with(b, |s| s.retry_initial_ms = 1500).await else {
+    // Retries 0.75–1.5 s later (the helper's 200 ms cap would otherwise shorten them), so
+    // none is on its way when the test cancels.
+    let Some(app) = TestApp::spawn_with(b, |s| {
+        s.retry_initial_ms = 1500;
+        s.retry_max_delay_ms = 1500;
+    })
+    .await
+    else {
         return;
     };
     let (conn, rooms) = office_in_rooms(&app, 30).await;

@@ -471,6 +471,7 @@ async fn changes_on_one_node_reach_lanes_on_another_on_postgres() {
         .unwrap();
     let (mut s1, mut s2) = two_node_settings(&db, dir.path(), &fake.base_url());
     s1.retry_initial_ms = 600;
+    s1.retry_max_delay_ms = 600; // else the helper's 200 ms cap makes them 100–200 ms
     s2.workers = false; // B only serves the API: A owns every lane
     let a = Node::start(&s1).await.unwrap();
     let b_node = Node::start(&s2).await.unwrap();

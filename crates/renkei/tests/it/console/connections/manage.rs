@@ -272,14 +272,20 @@ async fn a_broken_connection_says_why_and_how_to_reconnect(backend: Backend) {
         .as_str()
         .unwrap()
         .to_string();
+    assert_eq!(
+        reason,
+        "the provider refused the credentials (HTTP 401: Invalid API token); fix what it says, or reconnect"
+    );
+    // The page says it in Japanese, with Chatwork's own answer as it came.
+    let said = "相手先が連携の認証情報を受け付けませんでした（HTTP 401: Invalid API token）。応答の内容を確かめて直すか、連携し直してください";
     let mut browser = Browser::signed_in(&app).await;
     let list = browser.open("/console/connections").await;
     list.assert_has("state-broken");
     list.assert_has("接続エラー");
-    list.assert_has(&reason);
+    list.assert_has(said);
     let page = browser.open(&format!("/console/connections/{id}")).await;
     page.assert_has("接続エラー");
-    page.assert_has(&reason);
+    page.assert_has(said);
     page.assert_has("href=\"/console/connections/new/chatwork\">接続し直す");
 }
 

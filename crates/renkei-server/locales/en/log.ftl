@@ -114,7 +114,7 @@ log-deliveries-next =
     { $count ->
        *[other] Next { $count }
     }
-log-answers-as-received = Failure details and the tools' answers are shown as recorded.
+log-answers-as-received = The tools' answers, and some details, are shown as recorded.
 log-resend = Send again
 log-resend-confirm = Send this notice to this destination again?
 flash-log-resent = Queued to be sent again. It goes out in a moment.

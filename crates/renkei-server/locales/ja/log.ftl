@@ -110,7 +110,7 @@ log-deliveries-next =
     { $count ->
        *[other] 次の { $count } 件
     }
-log-answers-as-received = 失敗の詳しい内容と相手先（各ツール）の応答は、記録されたまま（英語）で表示しています。
+log-answers-as-received = 相手先（各ツール）の応答と、一部の詳しい内容は、記録されたまま（英語）で表示しています。
 log-resend = 再送する
 log-resend-confirm = この送信先に通知をもう一度送信します。よろしいですか？
 flash-log-resent = 再送を受け付けました。まもなく送信します。

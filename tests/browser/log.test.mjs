@@ -67,7 +67,12 @@ test('find a failed delivery and resend it with the keyboard', async (t) => {
   await row.getByRole('link').click();
   await page.waitForURL(new RegExp(`/console/events/${failedEvent}$`));
   await page.getByRole('heading', { level: 1, name: 'みなと物流から書類が届きました' }).waitFor();
+  // The count of failed deliveries narrows the page to those.
+  await page.getByRole('link', { name: '失敗 1' }).click();
+  await page.waitForURL(new RegExp(`/console/events/${failedEvent}\\?status=failed$`));
+  await page.getByText('送信結果が「失敗」の送信先だけを表示しています。').waitFor();
   const delivery = page.locator('article.delivery');
+  assert.equal(await delivery.count(), 1, 'only the failed delivery is shown');
   await delivery.getByText('相手先がこの送信先への投稿を受け付けませんでした').first().waitFor();
   await delivery.getByRole('cell', { name: '403', exact: true }).waitFor();
   // Why it went to room 5002, in Japanese like the rest of the page.

@@ -187,3 +187,6 @@ log-skipped =
     }
 log-skip-reason = Why not sent
 log-more-filters = Member, client and time
+log-only-status-label = Deliveries by result (pick one to show only those)
+log-only-status = Showing only deliveries that are “{ $status }”.
+log-show-all-deliveries = Show every delivery

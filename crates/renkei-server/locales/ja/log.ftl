@@ -182,3 +182,6 @@ log-skipped =
     }
 log-skip-reason = 送信しなかった理由
 log-more-filters = メンバー・顧問先・期間で絞り込む
+log-only-status-label = 送信結果ごとの件数（選ぶとその送信先だけを表示）
+log-only-status = 送信結果が「{ $status }」の送信先だけを表示しています。
+log-show-all-deliveries = すべての送信先を表示

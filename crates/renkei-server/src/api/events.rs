@@ -2,7 +2,7 @@
 
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use renkei_core::model::DeliveryMode;
+use renkei_core::model::{DeliveryMode, DeliveryStatus};
 use renkei_core::routing::{self, EventKind, Planned, Targets};
 use renkei_core::text::{self, Rule};
 use renkei_store::directory::EventPolicy;
@@ -339,12 +339,16 @@ pub struct DeliveryPageQuery {
     pub after: Option<i64>,
     /// Deliveries per page, 1 to 1,000 (default 1,000).
     pub limit: Option<i64>,
+    /// Only deliveries in this status: pending, delivered, failed, cancelled or skipped (the
+    /// counts by status still cover every delivery). Paging with `after` keeps to it.
+    pub status: Option<String>,
 }
 
 /// The event with each delivery's destination, status, reason, route and attempts, a page of
 /// deliveries at a time (counts by status cover them all).
 #[utoipa::path(get, path = "/api/v1/events/{id}", params(("id" = i64, Path), DeliveryPageQuery),
-    responses((status = 200, body = EventDetail), (status = 404), (status = 422)))]
+    responses((status = 200, body = EventDetail), (status = 404),
+        (status = 422, description = "invalid_limit, invalid_status")))]
 pub async fn show(
     State(state): State<AppState>,
     auth: Auth,
@@ -359,9 +363,24 @@ pub async fn show(
             format!("`limit` must be 1 to {}; got {limit}", DeliveryPage::MAX),
         ));
     }
+    let status = q
+        .status
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            DeliveryStatus::parse(s).ok_or_else(|| {
+                ApiError::unprocessable(
+                    "invalid_status",
+                    format!("`status` is one of pending, delivered, failed, cancelled, skipped; got `{s}`"),
+                )
+            })
+        })
+        .transpose()?;
     let page = DeliveryPage {
         after: q.after.unwrap_or(0),
         limit,
+        status,
     };
     let ev = state
         .store

@@ -181,6 +181,7 @@ async fn chunked_write_releases_everything(b: Backend) {
             DeliveryPage {
                 after: 0,
                 limit: 1000,
+                ..DeliveryPage::default()
             },
         )
         .await

@@ -165,6 +165,7 @@ pub async fn show(
     let query = Query(DeliveryPageQuery {
         after: None,
         limit: Some(1),
+        status: None,
     });
     let (title, body) = match api_event(State(state.clone()), console.auth(), Path(id), query).await
     {

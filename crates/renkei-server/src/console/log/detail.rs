@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::Response;
+use axum::response::{IntoResponse, Redirect, Response};
 use renkei_core::model::ConnectionKind;
 use renkei_store::connections::Connection;
 use renkei_store::events::{DeliveryDetail, EventDetail};
@@ -16,10 +16,10 @@ use serde_json::Value;
 
 use super::codes::{target_label, words};
 use super::times::with_seconds;
-use super::{badges, kind_label, not_found, tool_name, Badge};
+use super::{badges, kind_label, not_found, tool_name};
 use crate::api::events::{show as api_show, DeliveryPageQuery};
 use crate::console::landing::store_error;
-use crate::console::page::{render, Page, Section};
+use crate::console::page::{list_href, render, Page, Section};
 use crate::console::session::Console;
 use crate::error::ApiJson;
 use crate::AppState;
@@ -41,6 +41,37 @@ pub struct Refusal {
 pub struct EventQuery {
     #[serde(default)]
     after: String,
+    #[serde(default)]
+    status: String,
+}
+
+/// Which of the event's deliveries the page shows: those after a delivery ID, and only one
+/// status when the reader picked one of the counts.
+#[derive(Default)]
+pub struct Shown {
+    pub after: Option<i64>,
+    pub status: Option<String>,
+}
+
+impl Shown {
+    /// The event page's address for these deliveries (`after` replaced by `after`).
+    fn href(&self, base: &str, after: Option<i64>) -> String {
+        let after = after.map(|a| a.to_string()).unwrap_or_default();
+        list_href(
+            base,
+            &[
+                ("status", self.status.as_deref().unwrap_or_default()),
+                ("after", &after),
+            ],
+        )
+    }
+}
+
+/// A count of the event's deliveries in one status, as a link showing only those.
+pub struct StatusLink {
+    pub badge: super::Badge,
+    pub href: String,
+    pub current: bool,
 }
 
 /// One line of the event's facts.
@@ -102,7 +133,11 @@ struct EventPage {
     body: String,
     url: Option<String>,
     facts: Vec<Fact>,
-    badges: Vec<Badge>,
+    /// The counts by status, each a link to only those deliveries.
+    status_links: Vec<StatusLink>,
+    /// The status the page is narrowed to, in words.
+    only_status: Option<String>,
+    all_deliveries: String,
     total: i64,
     has_links: bool,
     any_pending: bool,
@@ -123,23 +158,27 @@ pub async fn show(
     Query(q): Query<EventQuery>,
 ) -> Response {
     let page = console.page(Section::Log, "log-event-title");
-    let after = q.after.trim().parse::<i64>().ok().filter(|a| *a > 0);
-    event_page(&state, &console, page, &id, after, None, StatusCode::OK).await
+    let shown = Shown {
+        after: q.after.trim().parse::<i64>().ok().filter(|a| *a > 0),
+        status: Some(q.status.trim().to_string()).filter(|s| !s.is_empty()),
+    };
+    event_page(&state, &console, page, &id, shown, None, StatusCode::OK).await
 }
 
-/// The event's page with one page of its deliveries (those after the delivery ID `after`).
+/// The event's page with one page of its deliveries (those `shown`).
 pub async fn event_page(
     state: &AppState,
     console: &Console,
     mut page: Page,
     id: &str,
-    after: Option<i64>,
+    shown: Shown,
     refusal: Option<Refusal>,
     status: StatusCode,
 ) -> Response {
     let query = DeliveryPageQuery {
-        after,
+        after: shown.after,
         limit: Some(DELIVERIES_PER_PAGE),
+        status: shown.status.clone(),
     };
     let answer = api_show(
         State(state.clone()),
@@ -151,6 +190,10 @@ pub async fn event_page(
     let ev = match answer {
         Ok(ApiJson(ev)) => ev,
         Err(e) if e.status == StatusCode::NOT_FOUND => return not_found(&page),
+        // A status that is not one (an edited address): the whole event instead.
+        Err(e) if e.code == "invalid_status" => {
+            return Redirect::to(&format!("/console/events/{}", id.trim())).into_response()
+        }
         Err(e) => return store_error(&page, &e.message),
     };
     // One read of the tenant's connections, not one per delivery.
@@ -177,20 +220,32 @@ pub async fn event_page(
         body: ev.body.clone(),
         url: ev.url.clone(),
         facts: facts(&page, &ev),
-        badges: badges(&page, &ev.delivery_counts),
+        status_links: badges(&page, &ev.delivery_counts)
+            .into_iter()
+            .map(|badge| StatusLink {
+                href: Shown {
+                    after: None,
+                    status: Some(badge.status.clone()),
+                }
+                .href(&base, None),
+                current: shown.status.as_deref() == Some(badge.status.as_str()),
+                badge,
+            })
+            .collect(),
+        only_status: shown.status.as_ref().map(|s| {
+            page.tr
+                .maybe(&format!("status-{s}"))
+                .unwrap_or_else(|| s.clone())
+        }),
+        all_deliveries: base.clone(),
         total: ev.deliveries_total,
         has_links: ev.confirmation_link_expires_at.is_some(),
         any_pending: ev.deliveries.iter().any(|d| d.status == "pending"),
-        next_page: ev
-            .next_deliveries_after
-            .map(|a| format!("{base}?after={a}")),
-        first_page: after.map(|_| base.clone()),
-        reload: match after {
-            Some(a) => format!("{base}?after={a}"),
-            None => base.clone(),
-        },
+        next_page: ev.next_deliveries_after.map(|a| shown.href(&base, Some(a))),
+        first_page: shown.after.map(|_| shown.href(&base, None)),
+        reload: shown.href(&base, shown.after),
         per_page: DELIVERIES_PER_PAGE,
-        after,
+        after: shown.after,
         deliveries,
         skipped,
         page,

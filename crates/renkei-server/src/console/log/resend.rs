@@ -276,7 +276,10 @@ pub async fn resend_one(
                 &console,
                 page,
                 &form.event,
-                after,
+                super::detail::Shown {
+                    after,
+                    status: None,
+                },
                 Some(refusal),
                 status,
             )

@@ -334,10 +334,104 @@ async fn a_big_event_pages_its_deliveries(b: Backend) {
     second.assert_has("最初の送信先に戻る");
 }
 
+/// The counts on an event's page pick one status: the API's `status` filter (paging keeps to
+/// it) and the page's links narrowing the deliveries shown.
+async fn an_event_shows_only_the_deliveries_of_one_status(b: Backend) {
+    let Some(app) = TestApp::spawn(b).await else {
+        return;
+    };
+    office_world(&app).await;
+    app.fake().add_room(6002, "locked too", &[(77, "admin")]);
+    let body = json!({"name": "locked2", "rooms": {"chatwork": "6002"}});
+    put_ok(&app, "/api/v1/clients/locked2", body).await;
+    let id = app
+        .send(json!({"type": "notice", "to": {"clients": ["acme", "locked", "locked2", "ghost"]}, "title": "four"}))
+        .await;
+    let ev = app.settled(id).await;
+    let by_status = |status: &str| -> Vec<i64> {
+        ev["deliveries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|d| d["status"] == status)
+            .map(|d| d["id"].as_i64().unwrap())
+            .collect()
+    };
+    let failed = by_status("failed");
+    let delivered = by_status("delivered");
+    assert_eq!((failed.len(), delivered.len()), (2, 1), "{ev:#}");
+
+    // The API: only failed ones, a page of one at a time; the counts still cover all.
+    let (s, first) = app
+        .get(&format!("/api/v1/events/{id}?status=failed&limit=1"))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{first}");
+    assert_eq!(first["deliveries_total"], 4);
+    assert_eq!(first["delivery_counts"]["delivered"], 1);
+    assert_eq!(first["deliveries"][0]["id"], failed[0]);
+    let after = first["next_deliveries_after"]
+        .as_i64()
+        .expect("a next page");
+    let (_, second) = app
+        .get(&format!(
+            "/api/v1/events/{id}?status=failed&limit=1&after={after}"
+        ))
+        .await;
+    assert_eq!(
+        second["deliveries"].as_array().unwrap().len(),
+        1,
+        "{second}"
+    );
+    assert_eq!(second["deliveries"][0]["id"], failed[1]);
+    assert_eq!(second["next_deliveries_after"], Value::Null);
+    let (_, only_delivered) = app
+        .get(&format!("/api/v1/events/{id}?status=delivered"))
+        .await;
+    assert_eq!(only_delivered["deliveries"][0]["id"], delivered[0]);
+    assert_eq!(only_delivered["deliveries"].as_array().unwrap().len(), 1);
+    let (s, bad) = app.get(&format!("/api/v1/events/{id}?status=lost")).await;
+    assert_eq!(
+        (s, bad["error"]["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_status")),
+        "{bad}"
+    );
+
+    // The page: each count links to only those deliveries.
+    let mut browser = Browser::signed_in(&app).await;
+    let all = open_ok(&mut browser, &format!("/console/events/{id}")).await;
+    all.assert_has(&format!(
+        "href=\"/console/events/{id}?status=failed\">失敗 2</a>"
+    ));
+    let only = open_ok(&mut browser, &format!("/console/events/{id}?status=failed")).await;
+    only.assert_has("送信結果が「失敗」の送信先だけを表示しています。");
+    only.assert_has(&format!(
+        "href=\"/console/events/{id}\">すべての送信先を表示"
+    ));
+    only.assert_has("aria-current=\"true\">失敗 2</a>");
+    for f in &failed {
+        only.assert_has(&format!("id=\"delivery-{f}\""));
+    }
+    assert!(
+        !only
+            .html
+            .contains(&format!("id=\"delivery-{}\"", delivered[0])),
+        "a delivered one is shown under failed"
+    );
+    let edited = browser
+        .open(&format!("/console/events/{id}?status=lost"))
+        .await;
+    assert!(edited.status.is_redirection(), "{}", edited.status);
+    assert_eq!(
+        edited.location(),
+        Some(format!("/console/events/{id}").as_str())
+    );
+}
+
 crate::on_both_backends!(
     the_log_lists_newest_first_and_each_filter_narrows,
     bad_filters_are_said_next_to_the_field,
     older_pages_keep_the_filters,
     an_event_shows_each_delivery_with_its_route_attempts_and_views,
     a_big_event_pages_its_deliveries,
+    an_event_shows_only_the_deliveries_of_one_status,
 );

@@ -9,7 +9,7 @@ use sqlx::Row;
 use utoipa::ToSchema;
 
 use crate::confirmations::LinkView;
-use crate::{now_ms, Result, Store, StoreError};
+use crate::{now_ms, Backend, Result, Store, StoreError};
 
 /// `events.kind` of a calendar change (absence sync): its body is the provider's payload.
 pub const KIND_CALENDAR: &str = "calendar";
@@ -136,13 +136,22 @@ impl Store {
         id: i64,
         page: DeliveryPage,
     ) -> Result<Option<EventDetail>> {
+        // One snapshot for every read below: a delivery's row and its attempts are shown as
+        // of the same moment (else a page polled mid-commit shows an attempt whose outcome
+        // the row does not have yet).
+        let mut tx = self.read.begin().await?;
+        if self.backend() == Backend::Postgres {
+            sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                .execute(&mut *tx)
+                .await?;
+        }
         let Some(r) = sqlx::query(
             "SELECT id, type, idempotency_key, targets, title, body, url, created_at, kind, link_expires_at \
              FROM events WHERE tenant_id = $1 AND id = $2 AND state = 'accepted'",
         )
         .bind(tenant)
         .bind(id)
-        .fetch_optional(&self.read)
+        .fetch_optional(&mut *tx)
         .await?
         else {
             return Ok(None);
@@ -169,7 +178,7 @@ impl Store {
         )
         .bind(id)
         .bind(tenant)
-        .fetch_all(&self.read)
+        .fetch_all(&mut *tx)
         .await?;
         for r in counts {
             let n: i64 = r.try_get(1)?;
@@ -196,7 +205,7 @@ impl Store {
         if let Some(s) = page.status {
             q = q.bind(s.as_str());
         }
-        let rows = q.fetch_all(&self.read).await?;
+        let rows = q.fetch_all(&mut *tx).await?;
         for r in rows.iter().take(limit as usize) {
             let status: String = r.try_get(6)?;
             let next: i64 = r.try_get(11)?;
@@ -245,7 +254,7 @@ impl Store {
         .bind(tenant)
         .bind(first)
         .bind(last)
-        .fetch_all(&self.read)
+        .fetch_all(&mut *tx)
         .await?;
         for r in attempts {
             if let Some(&i) = index.get(&r.try_get::<i64, _>(0)?) {

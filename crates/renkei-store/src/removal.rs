@@ -253,14 +253,14 @@ async fn cancel_for_target(
     .bind(target)
     .fetch_all(&mut *tx)
     .await?;
+    // (Made before the query: the values behind it are not Send across the await.)
+    let reason = renkei_core::routing::why::text("target-deleted", &[("kind", &kind)]);
     let done = sqlx::query(
         "UPDATE deliveries SET status = 'cancelled', reason_code = $1, reason = $2, updated_at = $3 \
          WHERE tenant_id = $4 AND target = $5 AND status IN ('pending', 'staged')",
     )
     .bind(format!("{kind}_deleted"))
-    .bind(format!(
-        "the {kind} was deleted before this could be sent"
-    ))
+    .bind(reason)
     .bind(now_ms())
     .bind(tenant)
     .bind(target)

@@ -5,6 +5,7 @@
 
 use std::collections::{HashMap, HashSet};
 
+use renkei_core::routing::why;
 use sqlx::{AnyConnection, Row};
 
 use crate::{list_placeholders, now_ms, Backend, Result, Store};
@@ -27,13 +28,13 @@ impl DeadConnection {
                 code: "connection_broken",
                 reason: status_reason
                     .map(str::to_string)
-                    .unwrap_or_else(|| "the connection is broken; reconnect it".into()),
+                    .unwrap_or_else(|| why::text("connection-broken", &[])),
             }),
             // Deleted, or gone altogether.
             _ => Some(DeadConnection {
                 status: "cancelled",
                 code: "connection_deleted",
-                reason: "the connection was deleted before this could be sent".into(),
+                reason: why::text("connection-deleted", &[]),
             }),
         }
     }

@@ -100,6 +100,20 @@ pub const TEMPLATES: &[Template] = &[
         "group {path} has no {provider} room and the tenant's connection {conn} has no default room",
     ),
     t("bulk-send", "bulk send through connection {conn}"),
+    // What settled a delivery before it was sent.
+    t(
+        "connection-deleted",
+        "the connection was deleted before this could be sent",
+    ),
+    t("connection-broken", "the connection is broken; reconnect it"),
+    t(
+        "target-deleted",
+        "the {kind} was deleted before this could be sent",
+    ),
+    t(
+        "bulk-cancelled",
+        "the bulk send was cancelled before this room's turn",
+    ),
     // What became of a send (the worker's outcome), with the provider's own answer.
     t("will-retry", "will retry: {answer}"),
     t("gave-up", "gave up after retrying for {duration}: {answer}"),
@@ -216,6 +230,7 @@ fn plausible(name: &str, value: &str) -> bool {
     match name {
         "conn" => !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()),
         "provider" => value.parse::<Provider>().is_ok(),
+        "kind" => matches!(value, "client" | "group" | "member"),
         _ => !value.is_empty(),
     }
 }
@@ -281,6 +296,7 @@ mod tests {
             let sample = |n: &str| match n {
                 "conn" => "12".to_string(),
                 "provider" => "slack".to_string(),
+                "kind" => "group".to_string(),
                 "path" => format!("開発部 → room{PATH_JOINER}本社 has"),
                 other => format!("{other} → has no connection 3"),
             };

@@ -51,3 +51,11 @@ why-token-limit = the token's rate limit was reached; the whole connection waits
 why-credentials-refused-http = the provider refused the credentials (HTTP { $status }: { $answer }); fix what it says, or reconnect
 why-credentials-refused = the provider refused the credentials ({ $answer }); fix what it says, or reconnect
 why-destination-refused = the provider refused this destination (HTTP { $status }: { $answer })
+# What settled a delivery before it was sent ($kind: client, group or member).
+why-kind-client = client
+why-kind-group = group
+why-kind-member = member
+why-connection-deleted = the connection was deleted before this could be sent
+why-connection-broken = the connection is broken; reconnect it
+why-target-deleted = the { $kind } was deleted before this could be sent
+why-bulk-cancelled = the bulk send was cancelled before this room's turn

@@ -50,3 +50,11 @@ why-token-limit = トークンの送信数の上限に達したため、連携�
 why-credentials-refused-http = 相手先が連携の認証情報を受け付けませんでした（HTTP { $status }: { $answer }）。応答の内容を確かめて直すか、連携し直してください
 why-credentials-refused = 相手先が連携の認証情報を受け付けませんでした（{ $answer }）。応答の内容を確かめて直すか、連携し直してください
 why-destination-refused = 送信先への投稿を断られました（HTTP { $status }: { $answer }）
+# 送る前に取りやめになった理由（$kind は顧問先・グループ・メンバー）
+why-kind-client = 顧問先
+why-kind-group = グループ
+why-kind-member = メンバー
+why-connection-deleted = 送信する前に連携が削除されました
+why-connection-broken = 連携が接続エラーになっています。連携し直してください
+why-target-deleted = 送信する前に宛先の{ $kind }が削除されました
+why-bulk-cancelled = このルームの順番が来る前に一斉送信が取り消されました

@@ -219,7 +219,7 @@ pub async fn cancel(
             auth.id(),
             id,
             "bulk_send_cancelled",
-            "the bulk send was cancelled before this room's turn",
+            &renkei_core::routing::why::text("bulk-cancelled", &[]),
         )
         .await?;
     let connections: Vec<i64> = state

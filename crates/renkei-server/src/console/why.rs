@@ -25,6 +25,9 @@ pub fn say(tr: Tr, sentence: &str) -> String {
                 .collect::<Vec<_>>()
                 .join(&tr.get("why-path-joiner")),
             "target" => target(tr, value),
+            "kind" => tr
+                .maybe(&format!("why-kind-{value}"))
+                .unwrap_or_else(|| value.clone()),
             "rest" => several(tr, value),
             _ => value.clone(),
         };
@@ -91,6 +94,7 @@ mod tests {
                 "provider" => "line_works".to_string(),
                 "target" => "member:m-7".to_string(),
                 "rest" => "member m-7 owns connection 5".to_string(),
+                "kind" => "group".to_string(),
                 other => format!("<{other}>"),
             };
             let owned: Vec<(&str, String)> =
@@ -109,6 +113,7 @@ mod tests {
                         "provider" => "LINE WORKS",
                         "target" => "m-7",
                         "rest" => "#5",
+                        "kind" if lang == Lang::Ja => "グループ",
                         _ => v.as_str(),
                     };
                     assert!(

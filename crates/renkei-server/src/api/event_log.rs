@@ -67,16 +67,7 @@ pub fn filter_from(p: &EventLogParams) -> Result<EventFilter, ApiError> {
             })
         })
         .transpose()?;
-    let status = nonempty(&p.status)
-        .map(|s| {
-            DeliveryStatus::parse(s).ok_or_else(|| {
-                ApiError::unprocessable(
-                    "invalid_status",
-                    format!("`status` is one of pending, delivered, failed, cancelled, skipped; got `{s}`"),
-                )
-            })
-        })
-        .transpose()?;
+    let status = nonempty(&p.status).map(parse_status).transpose()?;
     Ok(EventFilter {
         before,
         limit: parse_limit(
@@ -109,6 +100,16 @@ pub(crate) fn rfc3339_ms(field: &str, raw: &str) -> Result<i64, ApiError> {
                 format!("`{field}` must be an RFC 3339 time with an offset, e.g. `2025-04-01T09:00:00+09:00` ({e}); got `{raw}`"),
             )
         })
+}
+
+/// A delivery status named in a query (`?status=`), or 422 `invalid_status` naming the choices.
+pub(crate) fn parse_status(s: &str) -> Result<DeliveryStatus, ApiError> {
+    DeliveryStatus::parse(s).ok_or_else(|| {
+        ApiError::unprocessable(
+            "invalid_status",
+            format!("`status` is one of pending, delivered, failed, cancelled, skipped; got `{s}`"),
+        )
+    })
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use renkei_core::model::{DeliveryMode, DeliveryStatus};
+use renkei_core::model::DeliveryMode;
 use renkei_core::routing::{self, EventKind, Planned, Targets};
 use renkei_core::text::{self, Rule};
 use renkei_store::directory::EventPolicy;
@@ -368,14 +368,7 @@ pub async fn show(
         .as_deref()
         .map(str::trim)
         .filter(|s| !s.is_empty())
-        .map(|s| {
-            DeliveryStatus::parse(s).ok_or_else(|| {
-                ApiError::unprocessable(
-                    "invalid_status",
-                    format!("`status` is one of pending, delivered, failed, cancelled, skipped; got `{s}`"),
-                )
-            })
-        })
+        .map(super::event_log::parse_status)
         .transpose()?;
     let page = DeliveryPage {
         after: q.after.unwrap_or(0),

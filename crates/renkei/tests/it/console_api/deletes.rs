@@ -47,6 +47,22 @@ async fn office(app: &TestApp, rooms: &[i64]) -> Value {
         .await
 }
 
+/// Group dev with its Chatwork room 5002, and one member in it.
+async fn dev_with_member(app: &TestApp, member: &str) {
+    put_ok(
+        app,
+        "/api/v1/groups/dev",
+        json!({"name": "開発部", "rooms": {"chatwork": "5002"}}),
+    )
+    .await;
+    put_ok(
+        app,
+        &format!("/api/v1/members/{member}"),
+        json!({"name": "山田", "groups": ["dev"]}),
+    )
+    .await;
+}
+
 async fn deleting_a_client_cancels_what_waits_for_it(b: Backend) {
     let Some(app) = TestApp::spawn(b).await else {
         return;
@@ -361,18 +377,7 @@ async fn deleting_an_event_type_leaves_accepted_events_alone(b: Backend) {
         json!({"name": "来客", "delivery": "room"}),
     )
     .await;
-    put_ok(
-        &app,
-        "/api/v1/groups/dev",
-        json!({"name": "開発部", "rooms": {"chatwork": "5002"}}),
-    )
-    .await;
-    put_ok(
-        &app,
-        "/api/v1/members/m1",
-        json!({"name": "山田", "groups": ["dev"]}),
-    )
-    .await;
+    dev_with_member(&app, "m1").await;
     put_ok(
         &app,
         "/api/v1/members/m1/preferences",
@@ -422,18 +427,7 @@ async fn a_notice_in_flight_when_its_member_is_deleted_is_not_sent_again(b: Back
         return;
     };
     office(&app, &[5002]).await;
-    put_ok(
-        &app,
-        "/api/v1/groups/dev",
-        json!({"name": "開発部", "rooms": {"chatwork": "5002"}}),
-    )
-    .await;
-    put_ok(
-        &app,
-        "/api/v1/members/yamada",
-        json!({"name": "山田", "groups": ["dev"]}),
-    )
-    .await;
+    dev_with_member(&app, "yamada").await;
     // The fake stores nothing for a faulted post and answers only after the delay: the
     // post is in flight, on the fake's side, while the member is deleted.
     stall(&app, 5002);

@@ -54,7 +54,7 @@ pub struct Shown {
 }
 
 impl Shown {
-    /// The event page's address for these deliveries (`after` replaced by `after`).
+    /// The event page's address for these deliveries, from the one after `after` on.
     fn href(&self, base: &str, after: Option<i64>) -> String {
         let after = after.map(|a| a.to_string()).unwrap_or_default();
         list_href(

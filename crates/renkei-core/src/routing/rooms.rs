@@ -261,31 +261,20 @@ pub(super) fn group_room_deliveries(
         }
         let dest = group_destination(s, group, c);
         let path = dest.chain.join(why::PATH_JOINER);
+        let group_room = |key: &str, r: &String| {
+            let values: [(&str, &dyn std::fmt::Display); 4] = [
+                ("path", &path),
+                ("provider", &c.provider),
+                ("room", r),
+                ("conn", &c.id),
+            ];
+            (r.clone(), why::text(key, &values))
+        };
         let (room, why) = match (dest.room, &dest.source) {
-            (Some(r), GroupRoomSource::Own | GroupRoomSource::Inherited(_)) => (
-                r.clone(),
-                why::text(
-                    "group-room",
-                    &[
-                        ("path", &path),
-                        ("provider", &c.provider),
-                        ("room", r),
-                        ("conn", &c.id),
-                    ],
-                ),
-            ),
-            (Some(r), GroupRoomSource::ConnectionRoom) => (
-                r.clone(),
-                why::text(
-                    "group-default-room",
-                    &[
-                        ("path", &path),
-                        ("provider", &c.provider),
-                        ("room", r),
-                        ("conn", &c.id),
-                    ],
-                ),
-            ),
+            (Some(r), GroupRoomSource::Own | GroupRoomSource::Inherited(_)) => {
+                group_room("group-room", r)
+            }
+            (Some(r), GroupRoomSource::ConnectionRoom) => group_room("group-default-room", r),
             (Some(r), GroupRoomSource::WebhookChannel) => (
                 r.clone(),
                 why::text(

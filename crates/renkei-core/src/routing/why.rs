@@ -17,6 +17,19 @@ pub struct Template {
     pub en: &'static str,
 }
 
+impl Template {
+    /// The names of its values, in the order they appear (a name used twice, twice).
+    pub fn names(&self) -> Vec<&'static str> {
+        parts(self.en)
+            .into_iter()
+            .filter_map(|p| match p {
+                Part::Value(n) => Some(n),
+                Part::Literal(_) => None,
+            })
+            .collect()
+    }
+}
+
 const fn t(key: &'static str, en: &'static str) -> Template {
     Template { key, en }
 }
@@ -285,13 +298,7 @@ mod tests {
     #[test]
     fn every_template_reads_back_its_own_sentence() {
         for t in TEMPLATES {
-            let names: Vec<&'static str> = parts(t.en)
-                .into_iter()
-                .filter_map(|p| match p {
-                    Part::Value(n) => Some(n),
-                    Part::Literal(_) => None,
-                })
-                .collect();
+            let names = t.names();
             // Values that contain the templates' own words and separators.
             let sample = |n: &str| match n {
                 "conn" => "12".to_string(),

@@ -50,7 +50,7 @@ pub async fn list(
     Ok(ApiJson(state.store.event_page(auth.id(), &filter).await?))
 }
 
-fn nonempty(s: &Option<String>) -> Option<&str> {
+pub(crate) fn nonempty(s: &Option<String>) -> Option<&str> {
     s.as_deref().map(str::trim).filter(|s| !s.is_empty())
 }
 

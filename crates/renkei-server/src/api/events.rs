@@ -363,11 +363,7 @@ pub async fn show(
             format!("`limit` must be 1 to {}; got {limit}", DeliveryPage::MAX),
         ));
     }
-    let status = q
-        .status
-        .as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
+    let status = super::event_log::nonempty(&q.status)
         .map(super::event_log::parse_status)
         .transpose()?;
     let page = DeliveryPage {

@@ -49,6 +49,13 @@ const STATUS_ORDER: [&str; 6] = [
     "skipped",
 ];
 
+/// A delivery status in the page's words (the status itself when the catalogue has none).
+pub fn status_words(page: &Page, status: &str) -> String {
+    page.tr
+        .maybe(&format!("status-{status}"))
+        .unwrap_or_else(|| status.to_string())
+}
+
 /// The deliveries of an event by status, problems first.
 pub fn badges(page: &Page, counts: &std::collections::BTreeMap<String, i64>) -> Vec<Badge> {
     let rank = |s: &str| STATUS_ORDER.iter().position(|o| *o == s).unwrap_or(9);
@@ -57,10 +64,7 @@ pub fn badges(page: &Page, counts: &std::collections::BTreeMap<String, i64>) -> 
         .filter(|(_, n)| **n > 0)
         .map(|(status, n)| Badge {
             status: status.clone(),
-            label: page
-                .tr
-                .maybe(&format!("status-{status}"))
-                .unwrap_or_else(|| status.clone()),
+            label: status_words(page, status),
             count: *n,
         })
         .collect();

@@ -84,11 +84,7 @@ mod tests {
     #[test]
     fn every_reason_has_words_in_both_languages_using_all_its_values() {
         for t in why::TEMPLATES {
-            let names: Vec<String> =
-                t.en.split('{')
-                    .skip(1)
-                    .map(|s| s.split('}').next().unwrap().to_string())
-                    .collect();
+            let names = t.names();
             let sample = |n: &str| match n {
                 "conn" => "41".to_string(),
                 "provider" => "line_works".to_string(),
@@ -97,8 +93,7 @@ mod tests {
                 "kind" => "group".to_string(),
                 other => format!("<{other}>"),
             };
-            let owned: Vec<(&str, String)> =
-                names.iter().map(|n| (n.as_str(), sample(n))).collect();
+            let owned: Vec<(&str, String)> = names.iter().map(|n| (*n, sample(n))).collect();
             let values: Vec<(&str, &dyn Display)> =
                 owned.iter().map(|(n, v)| (*n, v as &dyn Display)).collect();
             let sentence = why::text(t.key, &values);

@@ -16,7 +16,7 @@ use serde_json::Value;
 
 use super::codes::{target_label, words};
 use super::times::with_seconds;
-use super::{badges, kind_label, not_found, tool_name};
+use super::{badges, kind_label, not_found, status_words, tool_name};
 use crate::api::events::{show as api_show, DeliveryPageQuery};
 use crate::console::landing::store_error;
 use crate::console::page::{list_href, render, Page, Section};
@@ -47,7 +47,6 @@ pub struct EventQuery {
 
 /// Which of the event's deliveries the page shows: those after a delivery ID, and only one
 /// status when the reader picked one of the counts.
-#[derive(Default)]
 pub struct Shown {
     pub after: Option<i64>,
     pub status: Option<String>,
@@ -232,11 +231,7 @@ pub async fn event_page(
                 badge,
             })
             .collect(),
-        only_status: shown.status.as_ref().map(|s| {
-            page.tr
-                .maybe(&format!("status-{s}"))
-                .unwrap_or_else(|| s.clone())
-        }),
+        only_status: shown.status.as_deref().map(|s| status_words(&page, s)),
         all_deliveries: base.clone(),
         total: ev.deliveries_total,
         has_links: ev.confirmation_link_expires_at.is_some(),
@@ -409,10 +404,7 @@ fn delivery_view(
         place: place(page, d, conn),
         target: target_label(page, &d.target),
         connection_id: d.connection_id,
-        status_label: page
-            .tr
-            .maybe(&format!("status-{}", d.status))
-            .unwrap_or_else(|| d.status.clone()),
+        status_label: status_words(page, &d.status),
         status: d.status.clone(),
         reason: d.reason_code.as_deref().map(|c| words(page, c)),
         reason_detail: d
